@@ -1,0 +1,51 @@
+# TSCC: two commands do everything.
+#   make run   - create .venv if needed, migrate, load demo data, start Redis
+#                (embedded), the ASGI server, a Celery worker and beat.
+#   make test  - the whole suite (PostgreSQL and Redis when DATABASE_URL and
+#                REDIS_URL are set; SQLite and an embedded Redis otherwise).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint messages venv clean bench
+
+help:
+	@echo "make run    start TSCC on http://localhost:8000/ (Ctrl-C stops everything)"
+	@echo "make test   run the whole test suite"
+	@echo "make lint   ruff and the import contracts"
+	@echo "make messages  refresh and compile the translation catalogues"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "TSCC needs Python 3.11")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	DEBUG=$${DEBUG:-true} $(BIN)/python manage.py runstack
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Needs GNU gettext; the compiled .mo files are committed so a fresh
+# machine needs no gettext at all.
+messages: $(STAMP)
+	DEBUG=true $(BIN)/python manage.py makemessages --locale zh_Hans --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	DEBUG=true $(BIN)/python manage.py makemessages --locale zh_Hans --domain djangojs --no-obsolete --ignore '.venv/*' --ignore 'var/*'
+	DEBUG=true $(BIN)/python manage.py compilemessages --ignore '.venv/*'
+
+clean:
+	rm -rf var/test

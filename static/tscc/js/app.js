@@ -1,0 +1,44 @@
+// TSCC shell: the live socket (status dot and per-user notices).
+// Notices are inserted with textContent, never as HTML.
+(function () {
+  "use strict";
+  var url = document.body.dataset.liveUrl;
+  var status = document.getElementById("live-status");
+  if (!url || !status) return;
+  var label = status.querySelector(".live-label");
+  var attempt = 0;
+
+  function setState(state) {
+    status.dataset.state = state;
+    label.textContent = label.dataset["label" + state.charAt(0).toUpperCase() + state.slice(1)] || "";
+  }
+
+  function toast(text, level) {
+    var box = document.getElementById("toasts");
+    var el = document.createElement("div");
+    el.className = "toast toast-" + (level || "info");
+    el.setAttribute("role", "status");
+    el.textContent = text;
+    box.appendChild(el);
+    setTimeout(function () { el.remove(); }, 8000);
+  }
+
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + location.host + url);
+    socket.onopen = function () { attempt = 0; setState("open"); };
+    socket.onmessage = function (event) {
+      var frame;
+      try { frame = JSON.parse(event.data); } catch (e) { return; }
+      if (frame.type === "notice") toast(frame.text, frame.level);
+    };
+    socket.onclose = function (event) {
+      setState("closed");
+      if (event.code === 4403) return;  // access withdrawn: do not retry
+      // Full-jitter exponential backoff, capped at 30 s.
+      var delay = Math.random() * Math.min(30000, 1000 * Math.pow(2, attempt++));
+      setTimeout(connect, delay);
+    };
+  }
+  connect();
+})();

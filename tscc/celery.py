@@ -1,0 +1,21 @@
+"""The Celery app. Settings come from Django settings (CELERY_*)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tscc.settings")
+
+app = Celery("tscc")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# The beat schedule lives here, in code, and nowhere else. Apps that need a
+# periodic sweep add an entry in this one place.
+app.conf.beat_schedule = {
+    "beat-heartbeat": {
+        "task": "tscc.tasks.beat_heartbeat",
+        "schedule": 10.0,
+        "options": {"expires": 10},
+    },
+}

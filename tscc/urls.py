@@ -1,0 +1,28 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from tscc import views
+from tscc.api.views import MeApi
+
+admin.site.site_header = "TSCC"
+admin.site.site_title = "TSCC admin"
+
+api_v1 = [
+    path("me/", MeApi.as_view(), name="api-me"),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("me/", views.profile, name="profile"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("language/", views.language_switch, name="language-switch"),
+    path("healthz", views.healthz, name="healthz"),
+    path("status/", views.system_status, name="system-status"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+]
