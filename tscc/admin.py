@@ -20,7 +20,10 @@ class UserAdmin(BaseUserAdmin):
     filter_horizontal = ["teams", "groups", "user_permissions"]
     fieldsets = (
         *BaseUserAdmin.fieldsets,
-        (_("TSCC"), {"fields": ["role", "display_name", "language", "time_zone", "phone", "teams"]}),
+        (
+            _("TSCC"),
+            {"fields": ["role", "display_name", "language", "time_zone", "phone", "teams"]},
+        ),
     )
     add_fieldsets = (
         *BaseUserAdmin.add_fieldsets,

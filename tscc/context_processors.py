@@ -12,8 +12,11 @@ def shell(request) -> dict:
     nav = nav_for(user) if user is not None and user.is_authenticated else []
     path = request.path
     current = next(
-        (item["key"] for item in sorted(nav, key=lambda i: -len(i["url"]))
-         if path.startswith(item["url"]) and (item["url"] != "/" or path == "/")),
+        (
+            item["key"]
+            for item in sorted(nav, key=lambda i: -len(i["url"]))
+            if path.startswith(item["url"]) and (item["url"] != "/" or path == "/")
+        ),
         None,
     )
     return {

@@ -47,5 +47,7 @@ class ProfileForm(forms.ModelForm):
         phone = self.cleaned_data["phone"].strip()
         digits = phone.replace(" ", "").replace("-", "")
         if phone and (not digits.startswith("+") or not digits[1:].isdigit() or len(digits) < 8):
-            raise forms.ValidationError(_("Enter the number in international format, starting with +."))
+            raise forms.ValidationError(
+                _("Enter the number in international format, starting with +.")
+            )
         return phone

@@ -56,7 +56,9 @@ def check_database() -> Check:
 def check_redis() -> Check:
     def run():
         client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_connect_timeout=TIMEOUT_SECONDS, socket_timeout=TIMEOUT_SECONDS
+            settings.REDIS_URL,
+            socket_connect_timeout=TIMEOUT_SECONDS,
+            socket_timeout=TIMEOUT_SECONDS,
         )
         try:
             client.ping()

@@ -62,7 +62,9 @@ class User(AbstractUser):
         _("time zone"), max_length=64, default=_default_time_zone, validators=[validate_time_zone]
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
-    teams = models.ManyToManyField(Team, related_name="members", blank=True, verbose_name=_("teams"))
+    teams = models.ManyToManyField(
+        Team, related_name="members", blank=True, verbose_name=_("teams")
+    )
 
     class Meta:
         ordering = ["username"]

@@ -29,6 +29,7 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 # --- Secret key ----------------------------------------------------------
 
+
 def _dev_secret_key() -> str:
     """A random key kept in VAR_DIR so sessions survive a restart of `make run`."""
     path = VAR_DIR / "dev-secret-key"
@@ -53,9 +54,7 @@ if not SECRET_KEY:
         )
     SECRET_KEY = _dev_secret_key()
 elif not DEBUG and _is_weak_secret(SECRET_KEY):
-    raise ImproperlyConfigured(
-        "SECRET_KEY is too weak for production: use 50+ random characters."
-    )
+    raise ImproperlyConfigured("SECRET_KEY is too weak for production: use 50+ random characters.")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -129,6 +128,9 @@ DATABASES = {
 }
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Tests share one file database between the test process, the ASGI server
+    # thread of the browser tests and worker threads (no in-memory database).
+    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
     _db["OPTIONS"] = {
         # WAL lets readers run while a writer commits; IMMEDIATE takes the write
         # lock at BEGIN so concurrent writers wait instead of failing mid-transaction.
@@ -263,6 +265,7 @@ DEFAULT_USER_TIME_ZONE = env("DEFAULT_USER_TIME_ZONE", default="Asia/Shanghai")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -336,7 +339,7 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=_https)
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     if env.bool("SECURE_PROXY_SSL_HEADER", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

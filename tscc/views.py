@@ -24,7 +24,9 @@ REFERENCE_ZONES = ("UTC", "Asia/Shanghai", "Europe/Dublin", "America/Los_Angeles
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    clocks = [{"zone": z, "time": timezone.localtime(now, timezone=_zone(z))} for z in REFERENCE_ZONES]
+    clocks = [
+        {"zone": z, "time": timezone.localtime(now, timezone=_zone(z))} for z in REFERENCE_ZONES
+    ]
     return render(
         request,
         "tscc/home.html",
@@ -47,8 +49,12 @@ def profile(request: HttpRequest) -> HttpResponse:
             user_update_preferences(actor=request.user, user=request.user, **form.cleaned_data)
             translation.activate(request.user.language)
             response = HttpResponseRedirect(reverse("profile") + "?saved=1")
-            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, request.user.language,
-                                samesite="Lax", secure=request.is_secure())
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                request.user.language,
+                samesite="Lax",
+                secure=request.is_secure(),
+            )
             if request.htmx:
                 response = HttpResponse(status=204, headers={"HX-Redirect": response.url})
             return response
@@ -72,8 +78,13 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         user_set_language(user=request.user, language=language)
     response = HttpResponseRedirect(next_url)
-    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 86400,
-                        samesite="Lax", secure=request.is_secure())
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=365 * 86400,
+        samesite="Lax",
+        secure=request.is_secure(),
+    )
     return response
 
 
@@ -108,6 +119,8 @@ def system_status(request: HttpRequest) -> HttpResponse:
     if beat["state"] == "unknown":
         beat_text = _("No heartbeat seen yet")
     else:
-        beat_text = _("Last heartbeat %(seconds)s s ago") % {"seconds": int(beat["last_seen_seconds"])}
+        beat_text = _("Last heartbeat %(seconds)s s ago") % {
+            "seconds": int(beat["last_seen_seconds"])
+        }
     status = {"healthy": healthy, "rows": rows, "beat": beat_text}
     return render(request, "tscc/home.html#system-status", {"status": status})

@@ -41,24 +41,68 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=1)
             if not no_seed:
                 call_command("seed_demo", force=True)
-            self._spawn("web", [sys.executable, "-m", "uvicorn", "tscc.asgi:application",
-                                "--host", host, "--port", str(port), "--lifespan", "off",
-                                "--ws", "websockets-sansio"])
-            self._spawn("worker", [sys.executable, "-m", "celery", "-A", "tscc", "worker",
-                                   "-Q", ",".join(settings.CELERY_TASK_QUEUES_ALL),
-                                   "--concurrency", "2", "--loglevel", "INFO",
-                                   "--hostname", "worker@%h"])
-            self._spawn("beat", [sys.executable, "-m", "celery", "-A", "tscc", "beat",
-                                 "--loglevel", "INFO",
-                                 "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME])
+            self._spawn(
+                "web",
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "tscc.asgi:application",
+                    "--host",
+                    host,
+                    "--port",
+                    str(port),
+                    "--lifespan",
+                    "off",
+                    "--ws",
+                    "websockets-sansio",
+                ],
+            )
+            self._spawn(
+                "worker",
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "tscc",
+                    "worker",
+                    "-Q",
+                    ",".join(settings.CELERY_TASK_QUEUES_ALL),
+                    "--concurrency",
+                    "2",
+                    "--loglevel",
+                    "INFO",
+                    "--hostname",
+                    "worker@%h",
+                ],
+            )
+            self._spawn(
+                "beat",
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "tscc",
+                    "beat",
+                    "--loglevel",
+                    "INFO",
+                    "--schedule",
+                    settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                ],
+            )
             self._banner(host, port)
             self._wait()
         finally:
             self._shutdown()
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        proc = subprocess.Popen(argv, preexec_fn=die_with_parent,  # noqa: S603, PLW1509
-                                start_new_session=True)
+        proc = subprocess.Popen(  # noqa: S603 - argv built here, not from input
+            argv,
+            preexec_fn=die_with_parent,  # noqa: S603, PLW1509
+            start_new_session=True,
+        )
         self.children.append((name, proc))
 
     def _on_signal(self, signum, frame) -> None:

@@ -9,28 +9,72 @@ from django.db import transaction
 from tscc.models import Team, User
 from tscc.roles import Role
 
-DEMO_PASSWORD = "tscc-demo-2026"
+DEMO_PASSWORD = "tscc-demo-2026"  # noqa: S105 - demo only; refused without DEBUG or --force
 
 TEAMS = [
-    {"slug": "ts-ops-cn", "name": "T&S Ops CN", "time_zone": "Asia/Shanghai",
-     "description": "Trust & Safety operations, mainland China markets."},
-    {"slug": "ts-ops-intl", "name": "T&S Ops Intl", "time_zone": "Europe/Dublin",
-     "description": "Trust & Safety operations, international markets."},
+    {
+        "slug": "ts-ops-cn",
+        "name": "T&S Ops CN",
+        "time_zone": "Asia/Shanghai",
+        "description": "Trust & Safety operations, mainland China markets.",
+    },
+    {
+        "slug": "ts-ops-intl",
+        "name": "T&S Ops Intl",
+        "time_zone": "Europe/Dublin",
+        "description": "Trust & Safety operations, international markets.",
+    },
 ]
 
 USERS = [
-    {"username": "admin", "display_name": "Admin", "role": Role.ADMIN, "language": "en",
-     "time_zone": "Asia/Shanghai", "teams": ["ts-ops-cn"]},
-    {"username": "manager", "display_name": "王敏 Wang Min", "role": Role.OPS_MANAGER,
-     "language": "zh-hans", "time_zone": "Asia/Shanghai", "teams": ["ts-ops-cn"]},
-    {"username": "responder", "display_name": "李雷 Li Lei", "role": Role.RESPONDER,
-     "language": "zh-hans", "time_zone": "Asia/Shanghai", "teams": ["ts-ops-cn"]},
-    {"username": "responder-dub", "display_name": "Aoife Byrne", "role": Role.RESPONDER,
-     "language": "en", "time_zone": "Europe/Dublin", "teams": ["ts-ops-intl"]},
-    {"username": "bpo-lead", "display_name": "Maria Santos", "role": Role.BPO_LEAD,
-     "language": "en", "time_zone": "Asia/Manila", "teams": []},
-    {"username": "exec", "display_name": "陈静 Chen Jing", "role": Role.EXECUTIVE,
-     "language": "zh-hans", "time_zone": "Asia/Shanghai", "teams": []},
+    {
+        "username": "admin",
+        "display_name": "Admin",
+        "role": Role.ADMIN,
+        "language": "en",
+        "time_zone": "Asia/Shanghai",
+        "teams": ["ts-ops-cn"],
+    },
+    {
+        "username": "manager",
+        "display_name": "王敏 Wang Min",
+        "role": Role.OPS_MANAGER,
+        "language": "zh-hans",
+        "time_zone": "Asia/Shanghai",
+        "teams": ["ts-ops-cn"],
+    },
+    {
+        "username": "responder",
+        "display_name": "李雷 Li Lei",
+        "role": Role.RESPONDER,
+        "language": "zh-hans",
+        "time_zone": "Asia/Shanghai",
+        "teams": ["ts-ops-cn"],
+    },
+    {
+        "username": "responder-dub",
+        "display_name": "Aoife Byrne",
+        "role": Role.RESPONDER,
+        "language": "en",
+        "time_zone": "Europe/Dublin",
+        "teams": ["ts-ops-intl"],
+    },
+    {
+        "username": "bpo-lead",
+        "display_name": "Maria Santos",
+        "role": Role.BPO_LEAD,
+        "language": "en",
+        "time_zone": "Asia/Manila",
+        "teams": [],
+    },
+    {
+        "username": "exec",
+        "display_name": "陈静 Chen Jing",
+        "role": Role.EXECUTIVE,
+        "language": "zh-hans",
+        "time_zone": "Asia/Shanghai",
+        "teams": [],
+    },
 ]
 
 
@@ -53,12 +97,17 @@ class Command(BaseCommand):
             team_slugs = spec.pop("teams")
             user, created = User.objects.update_or_create(
                 username=spec["username"],
-                defaults={**spec, "email": f"{spec['username']}@tscc.example",
-                          "is_staff": spec["role"] == Role.ADMIN,
-                          "is_superuser": spec["role"] == Role.ADMIN},
+                defaults={
+                    **spec,
+                    "email": f"{spec['username']}@tscc.example",
+                    "is_staff": spec["role"] == Role.ADMIN,
+                    "is_superuser": spec["role"] == Role.ADMIN,
+                },
             )
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             user.teams.set([teams[s] for s in team_slugs])
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(USERS)} users, {len(TEAMS)} teams."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready: {len(USERS)} users, {len(TEAMS)} teams.")
+        )
