@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from django.conf import settings
+from django.db import connections
 
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
 CHROMIUM = next(
@@ -81,6 +82,10 @@ def browser(monkeypatch):
         )
         yield browser
         browser.close()
+        # ORM calls made while Playwright's loop runs get a connection of their
+        # own (Django keys connections by context); close it here, in that
+        # context, or the test database cannot be dropped at the end.
+        connections.close_all()
 
 
 @pytest.fixture
