@@ -71,7 +71,10 @@ def check_redis() -> Check:
 
 async def _channel_layer_roundtrip() -> None:
     layer = get_channel_layer()
-    channel = await layer.new_channel("healthz.")
+    # The default "specific" prefix matters: channels-redis reads every
+    # process-local channel through one receive loop per real channel, so a
+    # private prefix would starve behind an open websocket's receive.
+    channel = await layer.new_channel()
     token = secrets.token_hex(8)
     await layer.send(channel, {"type": "healthz.ping", "token": token})
     message = await asyncio.wait_for(layer.receive(channel), TIMEOUT_SECONDS)

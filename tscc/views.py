@@ -23,21 +23,15 @@ REFERENCE_ZONES = ("UTC", "Asia/Shanghai", "Europe/Dublin", "America/Los_Angeles
 @require_GET
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    clocks = [
-        {"zone": z, "time": timezone.localtime(now, timezone=_zone(z))} for z in REFERENCE_ZONES
-    ]
     return render(
         request,
         "tscc/home.html",
-        {"now": now, "clocks": clocks, "role_label": ROLE_LABELS[request.user.role_enum]},
+        {
+            "now": timezone.now(),
+            "clock_zones": REFERENCE_ZONES,
+            "role_label": ROLE_LABELS[request.user.role_enum],
+        },
     )
-
-
-def _zone(name: str):
-    import zoneinfo
-
-    return zoneinfo.ZoneInfo(name)
 
 
 @require_http_methods(["GET", "POST"])

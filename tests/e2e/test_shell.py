@@ -9,7 +9,9 @@ from tscc.roles import Role
 pytestmark = pytest.mark.browser
 
 
-def test_log_in_switch_language_and_see_the_overview(asgi_server, page, make_user, shot):
+def test_log_in_switch_language_and_see_the_overview(
+    asgi_server, page, make_user, shot, celery_worker_process
+):
     make_user(username="amy", display_name="Amy Lin", role=Role.OPS_MANAGER, language="en")
 
     page.goto(f"{asgi_server}/")
@@ -28,6 +30,9 @@ def test_log_in_switch_language_and_see_the_overview(asgi_server, page, make_use
     expect(page.get_by_role("heading", name="欢迎回来，Amy Lin")).to_be_visible()
     expect(page.locator("nav.nav")).to_contain_text("概览")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "open")
+    expect(page.locator("#system-status .pill").first).to_be_visible()
+    # Worker running and a socket open in the same server: every check is green.
+    expect(page.locator("#system-status .pill-bad")).to_have_count(0)
     shot(page, "home-zh")
 
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -111,3 +113,13 @@ def test_seed_demo_is_idempotent_and_has_every_role():
     assert User.objects.count() == 6
     assert Team.objects.count() == 2
     assert User.objects.get(username="manager").check_password("tscc-demo-2026")
+
+
+def test_each_clock_shows_its_own_zone(client, make_user):
+    client.force_login(make_user(time_zone="Asia/Shanghai"))
+    html = client.get("/").content.decode()
+    offsets = dict(re.findall(r'data-zone="([^"]+)">.*?UTC([+-]\d{4})</td>', html))
+    assert offsets["UTC"] == "+0000"
+    assert offsets["Asia/Shanghai"] == "+0800"
+    assert offsets["America/Los_Angeles"] in {"-0800", "-0700"}
+    assert offsets["Europe/Dublin"] in {"+0000", "+0100"}

@@ -115,3 +115,20 @@ async def test_inactive_user_is_refused(make_user):
 async def test_foreign_origin_is_refused(users):
     tab, connected = await connect(users[0], origin=b"https://evil.example")
     assert connected is False
+
+
+async def test_health_round_trip_is_not_starved_by_an_open_socket(users):
+    """channels-redis reads process-local channels through one receive loop;
+    the health check once used its own prefix and timed out behind a socket."""
+    import asyncio
+
+    from tscc.health import _channel_layer_roundtrip
+
+    tab, ok = await connect(users[0])
+    assert ok
+    await asyncio.sleep(0.2)  # the consumer now waits in layer.receive()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await _channel_layer_roundtrip()
+    assert loop.time() - started < 1.0
+    await tab.disconnect()
