@@ -84,4 +84,3 @@ def test_status_card_for_people_needs_login(client, make_user):
     assert response.status_code == 200
     assert b'id="system-status"' in response.content
     assert b"<html" not in response.content  # the partial only
-
