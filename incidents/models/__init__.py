@@ -1,0 +1,52 @@
+from incidents.models.incident import (
+    AppendOnlyError,
+    Incident,
+    IncidentCounter,
+    IncidentRole,
+    Participant,
+    RoleAssignment,
+    SeverityAssessment,
+    TimelineEvent,
+)
+from incidents.models.reference import (
+    Category,
+    Confidence,
+    GradingCriterion,
+    Market,
+    NudgeRule,
+    ReportingObligation,
+    Runbook,
+    RunbookItem,
+    SeverityPolicy,
+    Surface,
+)
+from incidents.models.regulatory import GradingWorksheet, RegulatoryReport
+from incidents.models.work import IncidentRunbook, IncidentTask, IncidentTimer, Review, StatusUpdate
+
+__all__ = [
+    "AppendOnlyError",
+    "Category",
+    "Confidence",
+    "GradingCriterion",
+    "GradingWorksheet",
+    "Incident",
+    "IncidentCounter",
+    "IncidentRole",
+    "IncidentRunbook",
+    "IncidentTask",
+    "IncidentTimer",
+    "Market",
+    "NudgeRule",
+    "Participant",
+    "RegulatoryReport",
+    "ReportingObligation",
+    "Review",
+    "RoleAssignment",
+    "Runbook",
+    "RunbookItem",
+    "SeverityAssessment",
+    "SeverityPolicy",
+    "StatusUpdate",
+    "Surface",
+    "TimelineEvent",
+]
