@@ -30,6 +30,9 @@ class IncidentCounter(models.Model):
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
 
 class IncidentQuerySet(models.QuerySet):
     def open(self):
@@ -207,6 +210,9 @@ class Participant(models.Model):
             models.UniqueConstraint(fields=["incident", "user"], name="participant_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} in incident {self.incident_id}"
+
 
 class AppendOnlyError(Exception):
     pass
@@ -303,6 +309,9 @@ class SeverityAssessment(models.Model):
     class Meta:
         ordering = ["assessed_at", "id"]
         get_latest_by = "assessed_at"
+
+    def __str__(self) -> str:
+        return f"{self.proposed} -> {self.chosen}"
 
     @property
     def overridden(self) -> bool:

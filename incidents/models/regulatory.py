@@ -33,6 +33,9 @@ class GradingWorksheet(models.Model):
         ordering = ["-graded_at", "-id"]
         get_latest_by = "graded_at"
 
+    def __str__(self) -> str:
+        return f"{self.instrument} {self.version}: {self.grade}"
+
 
 class RegulatoryReport(models.Model):
     """One report owed to an authority. Once submitted its content is frozen

@@ -82,6 +82,9 @@ class StatusUpdate(models.Model):
         verbose_name = _("status update")
         verbose_name_plural = _("status updates")
 
+    def __str__(self) -> str:
+        return f"{self.get_audience_display()} {self.published_at:%Y-%m-%d %H:%M}"
+
 
 class Review(models.Model):
     """The post-incident review, with its own state."""
@@ -120,6 +123,9 @@ class Review(models.Model):
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
 
+    def __str__(self) -> str:
+        return f"Review of incident {self.incident_id}"
+
 
 class IncidentRunbook(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="runbooks")
@@ -130,6 +136,9 @@ class IncidentRunbook(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["incident", "runbook"], name="runbook_attached_once"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.runbook_id} on incident {self.incident_id}"
 
 
 class IncidentTimer(models.Model):
@@ -162,3 +171,6 @@ class IncidentTimer(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["state", "due_at"], name="timer_state_due")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M} ({self.state})"
