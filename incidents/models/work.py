@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.models.incident import Incident
-from incidents.models.reference import Runbook, RunbookItem
+from incidents.models.reference import Runbook, RunbookItem, localized
 
 
 class IncidentTask(models.Model):
@@ -21,6 +21,7 @@ class IncidentTask(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="tasks")
     title = models.CharField(_("task"), max_length=300)
+    title_zh = models.CharField(_("task (Chinese)"), max_length=300, blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -49,6 +50,10 @@ class IncidentTask(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def display_title(self) -> str:
+        return localized(self.title, self.title_zh)
 
     @property
     def is_overdue(self) -> bool:

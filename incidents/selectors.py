@@ -1,0 +1,181 @@
+"""Reads shared by pages, the API and sockets. Each owns its query shape
+(select/prefetch chosen once) and applies the permission filter."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from incidents.domain.lifecycle import OPEN_STATES
+from incidents.filters import IncidentFilter
+from incidents.models import (
+    Incident,
+    IncidentRole,
+    IncidentTask,
+    Participant,
+    RegulatoryReport,
+    RoleAssignment,
+    StatusUpdate,
+    TimelineEvent,
+)
+from tscc.roles import Role
+
+VIEW_ROLES = {Role.OPS_MANAGER, Role.RESPONDER, Role.ADMIN, Role.EXECUTIVE}
+
+
+def incident_visible_to(user) -> QuerySet[Incident]:
+    """Incidents `user` may see. BPO leads see none until vendor links exist."""
+    if not user.is_authenticated or not user.is_active:
+        return Incident.objects.none()
+    if user.is_superuser or user.role in VIEW_ROLES:
+        return Incident.objects.all()
+    return Incident.objects.none()
+
+
+def _active_roles_prefetch() -> Prefetch:
+    return Prefetch(
+        "role_assignments",
+        queryset=RoleAssignment.objects.filter(released_at__isnull=True).select_related("user"),
+        to_attr="active_roles",
+    )
+
+
+def incident_list_for_triage(
+    *, viewer, params: Mapping[str, Any]
+) -> tuple[IncidentFilter, QuerySet]:
+    """The triage list: filtered, searched and sorted from URL parameters, with
+    the commander, category and open task and overdue report counts each row
+    shows. The query count does not depend on the number of rows."""
+    qs = (
+        incident_visible_to(viewer)
+        .select_related("category")
+        .prefetch_related(_active_roles_prefetch(), "markets")
+        .annotate(
+            open_tasks=Count(
+                "tasks", filter=Q(tasks__state=IncidentTask.State.OPEN), distinct=True
+            ),
+            pending_reports=Count(
+                "reports",
+                filter=Q(reports__state__in=RegulatoryReport.PENDING_STATES),
+                distinct=True,
+            ),
+        )
+    )
+    filterset = IncidentFilter(params, queryset=qs)
+    return filterset, filterset.qs
+
+
+def incident_get_for_detail(*, viewer, incident_id: int) -> Incident:
+    """One incident with everything its page shows; Incident.DoesNotExist
+    when it does not exist or the viewer may not see it (no existence leak)."""
+    return (
+        incident_visible_to(viewer)
+        .select_related("category", "team", "created_by", "parent", "duplicate_of")
+        .prefetch_related(
+            _active_roles_prefetch(),
+            "markets",
+            "surfaces",
+            "tags",
+            "related",
+            Prefetch("participants", queryset=Participant.objects.select_related("user")),
+        )
+        .get(id=incident_id)
+    )
+
+
+def incident_member_ids(incident: Incident) -> frozenset[int]:
+    """Users who take part: role holders, participants, the declarer and the
+    owning team's members. Cached on the instance for one request."""
+    cached = getattr(incident, "_member_ids", None)
+    if cached is not None:
+        return cached
+    ids = set(
+        RoleAssignment.objects.filter(incident=incident, released_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    ids |= set(Participant.objects.filter(incident=incident).values_list("user_id", flat=True))
+    if incident.created_by_id:
+        ids.add(incident.created_by_id)
+    if incident.team_id:
+        ids |= set(incident.team.members.values_list("id", flat=True))
+    incident._member_ids = frozenset(ids)
+    return incident._member_ids
+
+
+def _active_role_map(incident: Incident) -> dict[str, int]:
+    roles = getattr(incident, "active_roles", None)
+    if roles is None:
+        roles = RoleAssignment.objects.filter(incident=incident, released_at__isnull=True)
+    return {r.role: r.user_id for r in roles}
+
+
+def incident_role_holder_id(incident: Incident, role: str) -> int | None:
+    return _active_role_map(incident).get(role)
+
+
+def incident_command_ids(incident: Incident) -> frozenset[int]:
+    roles = _active_role_map(incident)
+    return frozenset(
+        uid for role, uid in roles.items() if role in (IncidentRole.COMMANDER, IncidentRole.DEPUTY)
+    )
+
+
+def incident_roles(incident: Incident) -> dict[str, RoleAssignment]:
+    """Active role assignments by role, from the prefetch when there is one."""
+    roles = getattr(incident, "active_roles", None)
+    if roles is None:
+        roles = RoleAssignment.objects.filter(
+            incident=incident, released_at__isnull=True
+        ).select_related("user")
+    return {r.role: r for r in roles}
+
+
+def timeline_list(*, incident: Incident, after_seq: int = 0, limit: int | None = None) -> QuerySet:
+    qs = (
+        TimelineEvent.objects.filter(incident=incident, seq__gt=after_seq)
+        .select_related("actor")
+        .order_by("seq")
+    )
+    return qs[:limit] if limit else qs
+
+
+def incident_key_facts(*, incident: Incident) -> list[TimelineEvent]:
+    """Pinned facts still pinned, oldest first (pins and unpins are events)."""
+    events = list(
+        TimelineEvent.objects.filter(
+            incident=incident,
+            kind__in=[TimelineEvent.Kind.FACT_PINNED, TimelineEvent.Kind.FACT_UNPINNED],
+        ).order_by("seq")
+    )
+    unpinned = {e.refers_to_id for e in events if e.kind == TimelineEvent.Kind.FACT_UNPINNED}
+    pinned_ids = [e.refers_to_id for e in events if e.kind == TimelineEvent.Kind.FACT_PINNED]
+    keep = [i for i in pinned_ids if i not in unpinned]
+    by_id = TimelineEvent.objects.select_related("actor").in_bulk(keep)
+    return [by_id[i] for i in keep if i in by_id]
+
+
+def incident_decisions(*, incident: Incident) -> QuerySet:
+    return TimelineEvent.objects.filter(
+        incident=incident, kind=TimelineEvent.Kind.DECISION
+    ).select_related("actor")
+
+
+def incident_tasks(*, incident: Incident) -> QuerySet:
+    return IncidentTask.objects.filter(incident=incident).select_related("owner")
+
+
+def incident_status_updates(*, incident: Incident) -> QuerySet:
+    return StatusUpdate.objects.filter(incident=incident).select_related("author")
+
+
+def incident_reports(*, incident: Incident) -> QuerySet:
+    return RegulatoryReport.objects.filter(incident=incident).select_related(
+        "obligation", "submitted_by"
+    )
+
+
+def open_incident_count(*, viewer) -> int:
+    return incident_visible_to(viewer).filter(state__in=[s.value for s in OPEN_STATES]).count()

@@ -1,0 +1,20 @@
+"""What incidents tell the other apps, after commit, as ids (ARCHITECTURE.md).
+
+escalations and vendors connect receivers; incidents never imports them.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.db import transaction
+from django.dispatch import Signal
+
+incident_declared = Signal()  # incident_id
+incident_severity_changed = Signal()  # incident_id, previous, current
+incident_state_changed = Signal()  # incident_id, previous, current
+incident_commander_changed = Signal()  # incident_id, user_id
+
+
+def send_on_commit(signal: Signal, **kwargs) -> None:
+    transaction.on_commit(partial(signal.send, sender="incidents", **kwargs))
