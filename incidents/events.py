@@ -5,8 +5,6 @@ sequence number and kind so a client can fetch what it missed."""
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import transaction
 
 from tscc.realtime import broadcast, notify_user
@@ -21,9 +19,14 @@ def _send(incident_id: int, seq: int, kind: str) -> None:
 
 
 def on_commit_broadcast(*, incident_id: int, seq: int, kind: str) -> None:
-    transaction.on_commit(partial(_send, incident_id, seq, kind))
+    # robust: a realtime push that fails (Redis down) must not fail the
+    # committed write; clients catch up from the database on reconnect.
+    transaction.on_commit(lambda: _send(incident_id, seq, kind), robust=True)
 
 
 def on_commit_notify(user_ids, *, text: str, level: str = "info") -> None:
+    text = str(text)
     for user_id in sorted(set(user_ids)):
-        transaction.on_commit(partial(notify_user, user_id, text=str(text), level=level))
+        transaction.on_commit(
+            lambda user_id=user_id: notify_user(user_id, text=text, level=level), robust=True
+        )

@@ -55,6 +55,7 @@ class IncidentFilter(df.FilterSet):
             ("state", "state"),
             ("updated_at", "updated"),
         ),
+        empty_label=_("Newest first"),
         field_labels={
             "declared_at": _("Declared"),
             "severity": _("Severity"),

@@ -5,8 +5,6 @@ escalations and vendors connect receivers; incidents never imports them.
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import transaction
 from django.dispatch import Signal
 
@@ -17,4 +15,6 @@ incident_commander_changed = Signal()  # incident_id, user_id
 
 
 def send_on_commit(signal: Signal, **kwargs) -> None:
-    transaction.on_commit(partial(signal.send, sender="incidents", **kwargs))
+    # robust: a failing receiver is logged; the durable rows it reacts to
+    # (timers, pages) are swept, so nothing is lost.
+    transaction.on_commit(lambda: signal.send(sender="incidents", **kwargs), robust=True)

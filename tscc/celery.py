@@ -18,4 +18,11 @@ app.conf.beat_schedule = {
         "schedule": 10.0,
         "options": {"expires": 10},
     },
+    # Incident nudges (no commander, unconfirmed severity, update overdue,
+    # grading due) are timer rows; this sweep fires the due ones once.
+    "incidents-sweep-timers": {
+        "task": "incidents.tasks.sweep_incident_timers",
+        "schedule": 2.0,
+        "options": {"expires": 2, "queue": "critical"},
+    },
 }

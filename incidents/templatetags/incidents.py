@@ -1,0 +1,195 @@
+"""Small presentation helpers for incident pages: badges, countdowns, and one
+sentence per timeline event in the viewer's language (always escaped)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from incidents.domain.grading import Grade
+from incidents.domain.lifecycle import State
+from incidents.domain.severity import Severity
+from incidents.labels import GRADE_LABELS, SEVERITY_LABELS, STATE_LABELS
+from incidents.models import IncidentRole, IncidentTimer, StatusUpdate
+from incidents.models.reference import localized
+
+register = template.Library()
+
+ROLE_NAMES = dict(IncidentRole.choices)
+NUDGE_NAMES = dict(IncidentTimer.Kind.choices)
+AUDIENCES = dict(StatusUpdate.Audience.choices)
+
+
+@register.simple_tag
+def sev_badge(severity: str, *, full: bool = False):
+    sev = Severity(severity)
+    label = SEVERITY_LABELS[sev] if full else sev.value.upper()
+    return format_html(
+        '<span class="sev sev-{}" title="{}">{}</span>', sev.value, SEVERITY_LABELS[sev], label
+    )
+
+
+@register.simple_tag
+def state_badge(state: str):
+    st = State(state)
+    return format_html('<span class="state state-{}">{}</span>', st.value, STATE_LABELS[st])
+
+
+@register.simple_tag
+def grade_badge(grade: str):
+    g = Grade(grade)
+    return format_html('<span class="grade grade-{}">{}</span>', g.value, GRADE_LABELS[g])
+
+
+def _minutes_text(minutes: int) -> str:
+    if minutes < 60:
+        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(h)dh %(m)02dm") % {"h": hours, "m": rest}
+    return ngettext("%(d)d day", "%(d)d days", hours // 24) % {"d": hours // 24}
+
+
+@register.simple_tag
+def countdown(due_at: datetime | None, met_at: datetime | None = None):
+    """ "in 12 min" / "12 min overdue", refreshed in the browser (data-due)."""
+    if due_at is None:
+        return "—"
+    if met_at is not None:
+        return format_html('<span class="countdown is-met">{}</span>', _("met"))
+    delta = int((due_at - timezone.now()).total_seconds() // 60)
+    if delta >= 0:
+        text, cls = _("in %(t)s") % {"t": _minutes_text(delta)}, "is-running"
+    else:
+        text, cls = _("%(t)s overdue") % {"t": _minutes_text(-delta)}, "is-overdue"
+    return format_html(
+        '<span class="countdown {}" data-due="{}" data-label-in="{}" '
+        'data-label-over="{}">{}</span>',
+        cls,
+        due_at.isoformat(),
+        _("in %(t)s"),
+        _("%(t)s overdue"),
+        text,
+    )
+
+
+@register.filter
+def duration_text(value) -> str:
+    """A timedelta as "4 min", "2h 05m" or "3 days"; under a minute as "<1 min"."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    return _("<1 min") if minutes < 1 else _minutes_text(minutes)
+
+
+def _name(data: dict, key: str) -> str:
+    return data.get(key) or "—"
+
+
+def _sev(value) -> str:
+    try:
+        return Severity(value).value.upper()
+    except ValueError:
+        return str(value)
+
+
+def _state(value) -> str:
+    try:
+        return str(STATE_LABELS[State(value)])
+    except ValueError:
+        return str(value)
+
+
+def _grade(value) -> str:
+    try:
+        return str(GRADE_LABELS[Grade(value)])
+    except ValueError:
+        return str(value)
+
+
+SENTENCES = {
+    "declared": lambda d: (
+        _("Declared as %(sev)s (rubric proposed %(proposed)s).")
+        % {"sev": _sev(d.get("severity")), "proposed": _sev(d.get("proposed"))}
+    ),
+    "state_changed": lambda d: (
+        (_("Reopened: %(from)s → %(to)s.") if d.get("reopen") else _("%(from)s → %(to)s."))
+        % {"from": _state(d.get("from")), "to": _state(d.get("to"))}
+    ),
+    "severity_changed": lambda d: (
+        _("Severity confirmed at %(to)s.") % {"to": _sev(d.get("to"))}
+        if d.get("from") == d.get("to")
+        else _("Severity %(from)s → %(to)s (rubric proposed %(proposed)s).")
+        % {
+            "from": _sev(d.get("from")),
+            "to": _sev(d.get("to")),
+            "proposed": _sev(d.get("proposed") or d.get("to")),
+        }
+    ),
+    "grade_changed": lambda d: (
+        _("Official grade: %(from)s → %(to)s.")
+        % {"from": _grade(d.get("from")), "to": _grade(d.get("to"))}
+    ),
+    "role_assigned": lambda d: (
+        _("%(name)s is %(role)s.")
+        % {"name": _name(d, "name"), "role": ROLE_NAMES.get(d.get("role"), d.get("role"))}
+    ),
+    "role_released": lambda d: (
+        _("%(name)s is no longer %(role)s.")
+        % {"name": _name(d, "name"), "role": ROLE_NAMES.get(d.get("role"), d.get("role"))}
+    ),
+    "command_handed_over": lambda d: (
+        _("Command handed over from %(from)s to %(to)s.")
+        % {"from": _name(d, "from_name"), "to": _name(d, "to_name")}
+    ),
+    "participant_added": lambda d: _("%(name)s joined.") % {"name": _name(d, "name")},
+    "acknowledged": lambda d: _("Acknowledged."),
+    "status_update": lambda d: (
+        _("Status update to %(audience)s.")
+        % {"audience": AUDIENCES.get(d.get("audience"), d.get("audience"))}
+    ),
+    "task_created": lambda d: _("Task: %(title)s") % {"title": d.get("title", "")},
+    "task_changed": lambda d: _("Task changed: %(title)s") % {"title": d.get("title", "")},
+    "fact_pinned": lambda d: _("Pinned #%(seq)s as a key fact.") % {"seq": d.get("seq")},
+    "fact_unpinned": lambda d: _("Unpinned #%(seq)s.") % {"seq": d.get("seq")},
+    "report": lambda d: {
+        "owed": _("A regulatory report is owed."),
+        "submitted": _("Regulatory report submitted."),
+        "acknowledged": _("The authority acknowledged a report."),
+        "not_required": _("A report was marked not required."),
+        "supplement": _("Supplementary report started."),
+    }.get(d.get("action"), _("Regulatory report.")),
+    "review": lambda d: _("Review %(action)s.") % {"action": d.get("state") or _("edited")},
+    "linked": lambda d: (
+        _("Linked (%(relation)s) to %(ref)s.")
+        % {"relation": d.get("relation"), "ref": d.get("ref")}
+    ),
+    "merged": lambda d: (
+        (_("Merged into %(ref)s.") if "into" in d else _("%(ref)s was merged into this incident."))
+        % {"ref": d.get("ref")}
+    ),
+    "runbook_attached": lambda d: (
+        _("Runbook attached: %(name)s.")
+        % {"name": localized(d.get("name_en", ""), d.get("name_zh", ""))}
+    ),
+    "nudge": lambda d: (
+        _("Reminder: %(what)s.") % {"what": NUDGE_NAMES.get(d.get("nudge"), d.get("nudge"))}
+    ),
+    "details_changed": lambda d: (
+        _("Details changed: %(fields)s.") % {"fields": ", ".join(sorted(d.get("changes", {})))}
+    ),
+    "note": lambda d: "",
+    "decision": lambda d: _("Decision") + (f" · {d['policy']}" if d.get("policy") else ""),
+}
+
+
+@register.simple_tag
+def event_sentence(event) -> str:
+    """One translated sentence for a timeline event (autoescaped by the caller)."""
+    make = SENTENCES.get(event.kind)
+    return make(event.data) if make else event.get_kind_display()

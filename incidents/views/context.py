@@ -1,0 +1,216 @@
+"""What the incident page shows, gathered once for the full page and for
+every htmx partial re-render after an action."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from incidents import selectors
+from incidents.domain.clocks import ClockState, clock_state
+from incidents.domain.durations import StateChange, derive_durations
+from incidents.domain.lifecycle import State, next_states
+from incidents.domain.severity import ImpactAnswers, Severity, classify_severity
+from incidents.forms import (
+    DetailsForm,
+    GradeForm,
+    HandoverForm,
+    NoteForm,
+    OtherIncidentForm,
+    ReportDraftForm,
+    ReportSubmitForm,
+    ReviewForm,
+    RoleForm,
+    SeverityForm,
+    StatusUpdateForm,
+    TaskForm,
+)
+from incidents.labels import CLOCK_LABELS, STATE_LABELS
+from incidents.models import (
+    GradingCriterion,
+    GradingWorksheet,
+    Incident,
+    IncidentRole,
+    IncidentTimer,
+    Review,
+    SeverityAssessment,
+    SeverityPolicy,
+    TimelineEvent,
+)
+from incidents.views.explain import explain
+
+TIMELINE_PAGE = 300
+
+
+def _clock(label, due_at, met_at, now, *, statutory=False):
+    state = clock_state(due_at=due_at, met_at=met_at, now=now)
+    return {
+        "label": label,
+        "due_at": due_at,
+        "met_at": met_at,
+        "state": state.value,
+        "state_label": CLOCK_LABELS[state],
+        "statutory": statutory,
+        "bad": state in (ClockState.BREACHED, ClockState.MET_LATE),
+    }
+
+
+def _clocks(incident: Incident, policy: SeverityPolicy | None, commander_at, now):
+    from django.utils.translation import gettext_lazy as _
+
+    clocks = []
+    if policy is not None:
+        clocks.append(
+            _clock(
+                _("Acknowledge"),
+                incident.declared_at + timedelta(minutes=policy.ack_minutes),
+                incident.acknowledged_at,
+                now,
+            )
+        )
+        if policy.commander_minutes:
+            clocks.append(
+                _clock(
+                    _("Commander"),
+                    incident.declared_at + timedelta(minutes=policy.commander_minutes),
+                    commander_at,
+                    now,
+                )
+            )
+    if incident.is_open and incident.next_update_due_at:
+        clocks.append(_clock(_("Next status update"), incident.next_update_due_at, None, now))
+    return clocks
+
+
+def _durations(incident: Incident, events):
+    changes = [
+        StateChange(e.occurred_at, State(e.data["to"]))
+        for e in events
+        if e.kind == TimelineEvent.Kind.STATE_CHANGED and "to" in e.data
+    ] + [
+        StateChange(e.occurred_at, State.TRIAGE, acknowledged=True)
+        for e in events
+        if e.kind == "acknowledged"
+    ]
+    return derive_durations(declared_at=incident.declared_at, changes=changes)
+
+
+def _initial_answers(assessment: SeverityAssessment | None) -> dict:
+    return dict(assessment.answers) if assessment else {}
+
+
+def incident_page_context(request, incident: Incident, forms: dict | None = None) -> dict:
+    user = request.user
+    now = timezone.now()
+    forms = forms or {}
+    roles = selectors.incident_roles(incident)
+    events = list(selectors.timeline_list(incident=incident))
+    truncated = len(events) > TIMELINE_PAGE
+    shown_events = list(reversed(events[-TIMELINE_PAGE:]))
+    assessment = (
+        SeverityAssessment.objects.filter(incident=incident).order_by("-assessed_at", "-id").first()
+    )
+    policy = SeverityPolicy.objects.filter(severity=incident.severity).first()
+    commander = roles.get(IncidentRole.COMMANDER)
+    first_commander = (
+        incident.role_assignments.filter(role=IncidentRole.COMMANDER)
+        .order_by("assigned_at")
+        .first()
+    )
+    reports = list(selectors.incident_reports(incident=incident))
+    review = Review.objects.filter(incident=incident).select_related("owner").first()
+    criteria = list(GradingCriterion.objects.filter(active=True))
+    can = {
+        "act": user.has_perm("incidents.act", incident),
+        "command": user.has_perm("incidents.command", incident),
+        "reports": user.has_perm("incidents.manage_reports", incident)
+        or user.has_perm("incidents.command", incident),
+        "join": user.has_perm("incidents.join", incident),
+    }
+    proposal = (
+        classify_severity(
+            ImpactAnswers(**assessment.answers), statutory_grade=incident.statutory_grade
+        )
+        if assessment
+        else None
+    )
+    details_initial = {
+        "title": incident.title,
+        "title_zh": incident.title_zh,
+        "summary": incident.summary,
+        "discovered_at": timezone.localtime(incident.discovered_at),
+        "harm_started_at": incident.harm_started_at
+        and timezone.localtime(incident.harm_started_at),
+        "markets": list(incident.markets.all()),
+        "surfaces": list(incident.surfaces.all()),
+        "is_cii": incident.is_cii,
+        "involves_personal_info": incident.involves_personal_info,
+        "involves_minors": incident.involves_minors,
+        "war_room_url": incident.war_room_url,
+    }
+    review_initial = {f: getattr(review, f) for f in ReviewForm.base_fields} if review else {}
+    return {
+        "incident": incident,
+        "roles": roles,
+        "role_rows": [(value, label, roles.get(value)) for value, label in IncidentRole.choices],
+        "participants": list(incident.participants.all()),
+        "is_participant": any(p.user_id == user.id for p in incident.participants.all()),
+        "events": shown_events,
+        "timeline_truncated": truncated,
+        "key_facts": selectors.incident_key_facts(incident=incident),
+        "decisions": [e for e in events if e.kind == TimelineEvent.Kind.DECISION],
+        "tasks": list(selectors.incident_tasks(incident=incident)),
+        "updates": list(selectors.incident_status_updates(incident=incident)[:20]),
+        "reports": reports,
+        "overdue_reports": [r for r in reports if r.is_overdue],
+        "review": review,
+        "grading": GradingWorksheet.objects.filter(incident=incident)
+        .select_related("graded_by")
+        .first(),
+        "assessment": assessment,
+        "proposal": proposal,
+        "proposal_lines": explain(proposal) if proposal else [],
+        "durations": _durations(incident, events),
+        "clocks": _clocks(
+            incident, policy, first_commander.assigned_at if first_commander else None, now
+        ),
+        "pending_nudges": list(
+            IncidentTimer.objects.filter(incident=incident, state="fired").order_by("-fired_at")[:3]
+        )
+        if incident.is_open
+        else [],
+        "next_states": [
+            (s.value, STATE_LABELS[s])
+            for s in sorted(next_states(State(incident.state)), key=list(State).index)
+        ],
+        "severities": list(Severity),
+        "can": can,
+        "commander": commander,
+        "now": now,
+        "forms": {
+            "note": forms.get("note") or NoteForm(),
+            "task": forms.get("task") or TaskForm(),
+            "update": forms.get("update") or StatusUpdateForm(),
+            "severity": forms.get("severity") or SeverityForm(initial=_initial_answers(assessment)),
+            "role": forms.get("role") or RoleForm(),
+            "handover": forms.get("handover") or HandoverForm(),
+            "grade": forms.get("grade") or GradeForm(criteria=criteria),
+            "review": forms.get("review") or ReviewForm(initial=review_initial),
+            "link": forms.get("link") or OtherIncidentForm(),
+            "merge": forms.get("merge") or OtherIncidentForm(),
+            "details": forms.get("details") or DetailsForm(initial=details_initial),
+            "transition": forms.get("transition"),
+            "report_draft": forms.get("report_draft"),
+            "report_submit": forms.get("report_submit")
+            or ReportSubmitForm(initial={"submitted_at": timezone.localtime(now)}),
+            "report_other": forms.get("report_other"),
+            "error": forms.get("error"),
+        },
+        "report_draft_forms": {
+            r.id: (forms.get("report_draft") if forms.get("report_id") == r.id else None)
+            or ReportDraftForm(initial={"content_zh": r.content_zh, "content_en": r.content_en})
+            for r in reports
+        },
+        "active_form": forms.get("active"),
+    }
