@@ -30,13 +30,13 @@ class IncidentFilter(df.FilterSet):
         label=_("Category"),
         queryset=Category.objects.all(),
         to_field_name="code",
-        field_name="category",
+        field_name="category__code",
     )
     market = df.ModelMultipleChoiceFilter(
         label=_("Market"),
         queryset=Market.objects.all(),
         to_field_name="code",
-        field_name="markets",
+        field_name="markets__code",
         distinct=True,
     )
     commander = df.NumberFilter(label=_("Commander"), method="filter_commander")

@@ -109,3 +109,21 @@ def celery_worker_process(redis_server):
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+@pytest.fixture(autouse=True)
+def reference_data(request):
+    """Transactional tests flush every table, seeded reference data too;
+    put it back (the seed migration is idempotent) before each such test."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    importlib.import_module("incidents.migrations.0002_reference_data").seed(apps, None)

@@ -79,6 +79,10 @@ def incident_action(
             else:
                 return _done(request, incident_id, anchor)
         extra = {"report_id": object_id} if key.startswith("report") else {}
+        if status == 403:
+            # The form may be hidden from someone who cannot act: show the
+            # refusal in the header as well.
+            extra["error"] = form
         return render_incident(
             request, incident_id, forms={key: form, "active": key, **extra}, status=status
         )

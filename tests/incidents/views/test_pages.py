@@ -1,0 +1,255 @@
+"""The incident pages through the real stack: forms, htmx partials,
+no-JavaScript fallbacks, permissions and query counts."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from incidents.domain.severity import ImpactAnswers
+from incidents.models import Incident, TimelineEvent
+from tests.incidents.factories import declare
+from tscc.roles import Role
+
+pytestmark = pytest.mark.django_db
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(Role.OPS_MANAGER, username="mgr")
+
+
+def test_triage_list_query_count_does_not_grow_with_rows(
+    client, manager, django_assert_max_num_queries
+):
+    client.force_login(manager)
+    for i in range(3):
+        declare(manager, title=f"Incident {i}")
+    with django_assert_max_num_queries(40) as few:
+        assert client.get(reverse("incidents:list")).status_code == 200
+    for i in range(30):
+        declare(manager, title=f"More {i}")
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        response = client.get(reverse("incidents:list"))
+    assert response.status_code == 200
+    assert len(many.captured_queries) == len(few.captured_queries)
+    assert response.content.count(b'class="row-link"') == 33
+
+
+def test_filters_live_in_the_url_and_htmx_gets_only_the_results(client, manager):
+    client.force_login(manager)
+    declare(manager, title="Spam wave", category_code="spam_flood")
+    declare(manager, title="Leaked chat logs", category_code="data_leak")
+    response = client.get(
+        reverse("incidents:list"),
+        {"category": "data_leak"},
+        **HTMX,
+        HTTP_HX_TARGET="incident-results",
+    )
+    body = response.content.decode()
+    assert "<html" not in body and 'id="incident-results"' in body
+    assert "Leaked chat logs" in body and "Spam wave" not in body
+    by_ref = client.get(
+        reverse("incidents:list"), {"q": Incident.objects.get(title="Spam wave").reference}
+    )
+    assert b"Spam wave" in by_ref.content and b"Leaked chat logs" not in by_ref.content
+
+
+def test_bad_filter_values_are_reported_not_crashed(client, manager):
+    client.force_login(manager)
+    response = client.get(
+        reverse("incidents:list"), {"severity": "sev9", "declared_after": "yesterday"}
+    )
+    assert response.status_code == 200
+    assert b"form-error" in response.content
+
+
+def test_declare_through_the_form_without_javascript(client, manager):
+    client.force_login(manager)
+    response = client.post(
+        reverse("incidents:declare"),
+        {
+            "title": "Live-streamed violence",
+            "category": "live_stream",
+            "user_harm": "4",
+            "reach": "0",
+            "legal": "0",
+            "press": "0",
+            "operations": "0",
+        },
+    )
+    incident = Incident.objects.get(title="Live-streamed violence")
+    assert response.status_code == 303 and response["Location"] == reverse(
+        "incidents:detail", args=[incident.id]
+    )
+    assert incident.severity == "sev0"
+
+
+def test_declare_errors_come_back_as_a_422_partial_and_lose_nothing(client, manager):
+    client.force_login(manager)
+    response = client.post(
+        reverse("incidents:declare"),
+        {
+            "title": "Rumour about the flood",
+            "category": "rumor",
+            "user_harm": "1",
+            "reach": "0",
+            "legal": "0",
+            "press": "0",
+            "operations": "0",
+            "severity": "sev0",
+        },
+        **HTMX,
+    )
+    body = response.content.decode()
+    assert response.status_code == 422
+    assert "<html" not in body and 'id="declare-form"' in body
+    assert 'value="Rumour about the flood"' in body  # nothing typed is lost
+    assert "A reason is required to override the rubric." in body
+    assert not Incident.objects.exists()
+
+
+def test_the_proposal_follows_the_answers(client, manager):
+    client.force_login(manager)
+    response = client.post(
+        reverse("incidents:severity-preview"), {"legal": "3", "views": "2000000"}
+    )
+    body = response.content.decode()
+    assert 'id="proposal"' in body and "sev-sev0" in body  # 2,000,000 views -> reach 4
+
+
+def test_an_action_answers_the_page_body_for_htmx_and_redirects_without(client, manager):
+    client.force_login(manager)
+    incident = declare(manager)
+    url = reverse("incidents:transition", args=[incident.id])
+    plain = client.post(url, {"target": "investigating"})
+    assert plain.status_code == 303 and plain["Location"].startswith(
+        reverse("incidents:detail", args=[incident.id])
+    )
+    partial = client.post(url, {"target": "mitigating"}, **HTMX)
+    assert partial.status_code == 200
+    assert '<div id="incident-body"' in partial.content.decode() and b"<html" not in partial.content
+
+
+def test_an_illegal_transition_is_a_409_with_a_clear_message(client, manager):
+    client.force_login(manager)
+    incident = declare(manager)
+    response = client.post(
+        reverse("incidents:transition", args=[incident.id]), {"target": "closed"}, **HTMX
+    )
+    assert response.status_code == 409
+    assert "An incident cannot go from Triage to Closed." in response.content.decode()
+
+
+def test_a_note_is_escaped_on_the_page(client, manager):
+    client.force_login(manager)
+    incident = declare(manager)
+    client.post(
+        reverse("incidents:notes", args=[incident.id]),
+        {"kind": "note", "text": "<script>alert(1)</script>"},
+    )
+    page = client.get(reverse("incidents:detail", args=[incident.id])).content.decode()
+    assert (
+        "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    )
+
+
+def test_a_status_update_for_sev1_needs_both_languages(client, manager):
+    client.force_login(manager)
+    incident = declare(manager, answers=ImpactAnswers(legal=3))
+    assert incident.severity == "sev1"
+    response = client.post(
+        reverse("incidents:updates", args=[incident.id]),
+        {"audience": "company", "text_en": "Contained."},
+        **HTMX,
+    )
+    assert response.status_code == 422
+    assert "needs both English and Chinese" in response.content.decode()
+    assert not incident.status_updates.exists()
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [(Role.EXECUTIVE, 200), (Role.BPO_LEAD, 404), (Role.RESPONDER, 200)],
+)
+def test_who_can_open_an_incident(client, make_user, manager, role, status):
+    incident = declare(manager)
+    client.force_login(make_user(role))
+    assert client.get(reverse("incidents:detail", args=[incident.id])).status_code == status
+
+
+def test_an_executive_reads_but_cannot_act(client, make_user, manager):
+    incident = declare(manager)
+    client.force_login(make_user(Role.EXECUTIVE))
+    page = client.get(reverse("incidents:detail", args=[incident.id])).content.decode()
+    assert "Move to" not in page and "Add to timeline" not in page
+    response = client.post(
+        reverse("incidents:notes", args=[incident.id]), {"kind": "note", "text": "hi"}, **HTMX
+    )
+    assert response.status_code == 403
+    assert not TimelineEvent.objects.filter(incident=incident, kind="note").exists()
+    assert client.get(reverse("incidents:declare")).status_code == 403
+
+
+def test_a_responder_joins_before_acting(client, make_user, manager):
+    incident = declare(manager)
+    responder = make_user(Role.RESPONDER)
+    client.force_login(responder)
+    refused = client.post(
+        reverse("incidents:notes", args=[incident.id]), {"kind": "note", "text": "on it"}, **HTMX
+    )
+    assert refused.status_code == 403 and "Join it first" in refused.content.decode()
+    client.post(reverse("incidents:join", args=[incident.id]))
+    ok = client.post(
+        reverse("incidents:notes", args=[incident.id]), {"kind": "note", "text": "on it"}, **HTMX
+    )
+    assert ok.status_code == 200
+
+
+def test_csrf_is_enforced_on_actions(manager):
+    from django.test import Client
+
+    incident = declare(manager)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(manager)
+    response = client.post(
+        reverse("incidents:transition", args=[incident.id]), {"target": "investigating"}
+    )
+    assert response.status_code == 403
+    incident.refresh_from_db()
+    assert incident.state == "triage"
+
+
+def test_report_flow_on_the_page(client, manager):
+    client.force_login(manager)
+    incident = declare(manager, involves_personal_info=True)
+    report = incident.reports.get()
+    missing = client.post(
+        reverse("incidents:report-submit", args=[report.id]),
+        {"channel": "email", "submitted_at": "2020-01-01T10:00"},
+        **HTMX,
+    )
+    assert missing.status_code == 422 and "content in Chinese" in missing.content.decode()
+    client.post(
+        reverse("incidents:report-draft", args=[report.id]),
+        {"content_zh": "事件报告", "content_en": ""},
+    )
+    done = client.post(
+        reverse("incidents:report-submit", args=[report.id]),
+        {"channel": "email", "submitted_at": "2020-01-01T10:00"},
+    )
+    assert done.status_code == 303
+    report.refresh_from_db()
+    assert report.state == "submitted" and len(report.content_sha256) == 64
+
+
+def test_page_shows_times_in_the_viewers_zone(client, make_user, manager):
+    incident = declare(manager)
+    viewer = make_user(Role.OPS_MANAGER, time_zone="America/Los_Angeles")
+    client.force_login(viewer)
+    page = client.get(reverse("incidents:detail", args=[incident.id])).content.decode()
+    from zoneinfo import ZoneInfo
+
+    local = incident.declared_at.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%m-%d %H:%M")
+    assert re.search(rf"Declared</span><time[^>]*>{local}</time>", page)
