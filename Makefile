@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint messages venv clean bench
+.PHONY: help run test lint messages venv clean bench bench-incidents
 
 help:
 	@echo "make run    start TSCC on http://localhost:8000/ (Ctrl-C stops everything)"
@@ -42,6 +42,12 @@ test: $(STAMP)
 	$(BIN)/lint-imports --no-cache > var/lint-imports.log || (cat var/lint-imports.log; exit 1)
 	@tail -n 1 var/lint-imports.log
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks print numbers (medians, p95, query counts); see bench/.
+bench: bench-incidents
+
+bench-incidents: $(STAMP)
+	$(BIN)/python bench/incidents_list.py
 
 # Needs GNU gettext; the compiled .mo files are committed so a fresh
 # machine needs no gettext at all.

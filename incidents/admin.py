@@ -93,3 +93,20 @@ class TimelineEventAdmin(ReadOnlyAdmin):
 class RegulatoryReportAdmin(ReadOnlyAdmin):
     list_display = ["incident", "kind", "authority", "due_at", "state", "submitted_at"]
     list_filter = ["state", "kind"]
+
+
+@admin.register(
+    m.IncidentCounter,
+    m.RoleAssignment,
+    m.Participant,
+    m.SeverityAssessment,
+    m.IncidentTask,
+    m.StatusUpdate,
+    m.Review,
+    m.IncidentRunbook,
+    m.IncidentTimer,
+    m.GradingWorksheet,
+    m.RunbookItem,
+)
+class IncidentRecordAdmin(ReadOnlyAdmin):
+    """Records written by the incident services: readable here, changed there."""

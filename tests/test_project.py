@@ -80,6 +80,8 @@ def test_a_wrong_way_import_fails_the_import_contracts(tmp_path):
     for package in ("tscc", "incidents", "escalations", "vendors", "oncall"):
         (tmp_path / package).mkdir()
         (tmp_path / package / "__init__.py").write_text("")
+    (tmp_path / "incidents" / "domain").mkdir()  # named by a contract
+    (tmp_path / "incidents" / "domain" / "__init__.py").write_text("")
     for path, text in WRONG_WAY.items():
         (tmp_path / path).write_text(text)
     config = (ROOT / "pyproject.toml").read_text()

@@ -77,3 +77,41 @@ class User(AbstractUser):
     @property
     def role_enum(self) -> Role:
         return Role(self.role)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only the SHA-256 of the secret is
+    stored; the secret is shown once, when the token is created. A token
+    carries its user's role and rights, nothing more."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=120)
+    prefix = models.CharField(
+        _("prefix"), max_length=8, help_text=_("The first characters of the secret, to tell it.")
+    )
+    key_hash = models.CharField(_("SHA-256 of the secret"), max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now) -> bool:
+        """Not revoked, not expired, and its user may still sign in."""
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > now)
+            and self.user.is_active
+        )

@@ -219,6 +219,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_QUEUES_ALL = ["critical", "default", "bulk"]
 CELERY_TASK_ROUTES = {
     "tscc.tasks.*": {"queue": "default"},
+    "incidents.tasks.*": {"queue": "critical"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -260,6 +261,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
+# Demo data seeders run by `manage.py seed_demo`, one per app, in order.
+DEMO_SEEDERS = ["incidents.demo.seed"]
 DEFAULT_USER_TIME_ZONE = env("DEFAULT_USER_TIME_ZONE", default="Asia/Shanghai")
 
 # --- Static files --------------------------------------------------------
@@ -286,6 +289,7 @@ WHITENOISE_USE_FINDERS = DEBUG or TESTING
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
+        "tscc.api.auth.ApiTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -21,8 +21,10 @@ urlpatterns = [
     path("language/", views.language_switch, name="language-switch"),
     path("healthz", views.healthz, name="healthz"),
     path("status/", views.system_status, name="system-status"),
+    path("incidents/", include("incidents.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
+    path("api/v1/", include("incidents.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

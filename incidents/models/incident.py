@@ -126,6 +126,14 @@ class Incident(models.Model):
             models.Index(fields=["state", "-declared_at"], name="incident_state_declared"),
             models.Index(fields=["severity", "-declared_at"], name="incident_sev_declared"),
             models.Index(fields=["-declared_at", "-id"], name="incident_declared_id"),
+            # The triage list's default view: open incidents, newest first.
+            models.Index(
+                fields=["-declared_at", "-id"],
+                condition=models.Q(
+                    state__in=["triage", "investigating", "mitigating", "monitoring"]
+                ),
+                name="incident_open_declared",
+            ),
         ]
 
     def __str__(self) -> str:

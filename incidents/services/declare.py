@@ -25,6 +25,7 @@ from incidents.models import (
     Surface,
 )
 from incidents.services.common import ensure, timeline_append
+from incidents.services.people import check_can_hold
 from incidents.services.reports import reports_sync
 from incidents.services.runbooks import runbooks_attach
 from incidents.services.timers import next_update_schedule, timers_arm_on_declare
@@ -104,6 +105,8 @@ def incident_declare(*, actor, declaration: Declaration) -> Incident:
         raise InvalidInput(_("Give the incident a title."), fields={"title": _("Required.")})
     discovered_at = d.discovered_at or now
     check_times(now=now, discovered_at=discovered_at, harm_started_at=d.harm_started_at)
+    if d.commander is not None:
+        check_can_hold(d.commander, field="commander")
     classification = classify_severity(d.answers)
     chosen = d.severity or classification.severity
     check_severity_choice(
@@ -164,6 +167,11 @@ def incident_declare(*, actor, declaration: Declaration) -> Incident:
             user=d.commander,
             assigned_by=actor,
             assigned_at=now,
+        )
+        # Like every role holder, the commander takes part (and keeps taking
+        # part after handing over command).
+        Participant.objects.get_or_create(
+            incident=incident, user=d.commander, defaults={"added_at": now}
         )
         timeline_append(
             incident=incident,

@@ -14,11 +14,12 @@ from incidents.signals import incident_commander_changed, send_on_commit
 from tscc.roles import OPERATIONS_ROLES
 
 
-def _check_can_hold(user) -> None:
+def check_can_hold(user, *, field: str = "user") -> None:
+    """Raise InvalidInput (on `field`) unless `user` may hold an incident role."""
     if not (user.is_active and (user.role in OPERATIONS_ROLES or user.is_superuser)):
         raise InvalidInput(
             _("%(name)s cannot hold an incident role.") % {"name": user},
-            fields={"user": _("Choose a responder or ops manager.")},
+            fields={field: _("Choose a responder or ops manager.")},
         )
 
 
@@ -53,7 +54,7 @@ def incident_assign_role(*, actor, incident_id: int, role: str, user) -> RoleAss
         raise InvalidInput(_("Unknown role."), fields={"role": _("Unknown role.")})
     incident = incident_lock(incident_id)
     ensure(actor, "incidents.act", incident)
-    _check_can_hold(user)
+    check_can_hold(user)
     current = RoleAssignment.objects.filter(
         incident=incident, role=role, released_at__isnull=True
     ).first()
@@ -126,7 +127,7 @@ def incident_hand_over_command(
         .first()
     )
     ensure(actor, "incidents.command" if current else "incidents.act", incident)
-    _check_can_hold(to_user)
+    check_can_hold(to_user)
     if current is not None and current.user_id == to_user.id:
         raise Conflict(
             _("%(name)s is already the commander.") % {"name": to_user}, code="already_commander"

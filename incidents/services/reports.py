@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from incidents.domain.clocks import IncidentFacts, is_owed, obligation_due
 from incidents.domain.grading import Grade
 from incidents.exceptions import Conflict, InvalidInput
-from incidents.models import Incident, RegulatoryReport, ReportingObligation
+from incidents.models import Incident, RegulatoryReport, ReportingObligation, TimelineEvent
 from incidents.services.common import ensure, incident_lock, timeline_append
 
 State = RegulatoryReport.State
@@ -95,9 +95,15 @@ def reports_sync(*, incident: Incident, actor=None) -> list[RegulatoryReport]:
                         "action": "not_required",
                         "report": report.id,
                         "obligation": obligation.code,
+                        "automatic": True,
                     },
                 )
-        elif report is not None and report.state == State.NOT_REQUIRED and owed:
+        elif (
+            report is not None
+            and report.state == State.NOT_REQUIRED
+            and owed
+            and _released_automatically(report)
+        ):
             report.state = State.REQUIRED
             report.due_at = due
             report.save(update_fields=["state", "due_at"])
@@ -108,6 +114,23 @@ def reports_sync(*, incident: Incident, actor=None) -> list[RegulatoryReport]:
                 data={"action": "owed", "report": report.id, "obligation": obligation.code},
             )
     return created
+
+
+def _released_automatically(report: RegulatoryReport) -> bool:
+    """Whether the report was set aside by reports_sync (the facts changed),
+    not by a person with a reason (report_mark_not_required): only the
+    former comes back when the facts make it owed again."""
+    last = (
+        TimelineEvent.objects.filter(
+            incident_id=report.incident_id,
+            kind=TimelineEvent.Kind.REPORT,
+            data__report=report.id,
+            data__action="not_required",
+        )
+        .order_by("-seq")
+        .first()
+    )
+    return last is None or last.data.get("automatic", False)
 
 
 def _lock_report(report_id: int) -> tuple[RegulatoryReport, Incident]:

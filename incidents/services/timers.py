@@ -77,8 +77,12 @@ def timers_arm_grading(incident: Incident) -> None:
     if not grading_applies(incident):
         timer_cancel(incident, Kind.GRADING_DUE)
         return
-    if IncidentTimer.objects.filter(incident=incident, kind=Kind.GRADING_DUE).exists():
-        return  # armed once; a fired nudge is not re-armed
+    if (
+        IncidentTimer.objects.filter(incident=incident, kind=Kind.GRADING_DUE)
+        .exclude(state=IncidentTimer.State.CANCELLED)
+        .exists()
+    ):
+        return  # armed once; a fired nudge is not re-armed (a cancelled one is)
     minutes = nudge_minutes("grading_due_cii" if incident.is_cii else "grading_due")
     if minutes is not None:
         timer_set(incident, Kind.GRADING_DUE, incident.discovered_at + timedelta(minutes=minutes))
@@ -136,10 +140,14 @@ def _recipients(timer: IncidentTimer, incident: Incident) -> list[int]:
 def timer_fire(*, timer_id: int) -> bool:
     """Fire one timer once: a nudge on the timeline and to the right people.
     Returns False when it was already fired or cancelled, or no longer needed."""
-    timer = IncidentTimer.objects.select_for_update().select_related("incident").get(id=timer_id)
+    # Lock the incident first, then the timer: the order every service takes
+    # them (incident_lock, then timer_set/timer_cancel), so a sweep and a
+    # service touching the same timer wait for each other, never deadlock.
+    incident_id = IncidentTimer.objects.values_list("incident_id", flat=True).get(id=timer_id)
+    incident = Incident.objects.select_for_update(no_key=True).get(id=incident_id)
+    timer = IncidentTimer.objects.select_for_update().get(id=timer_id)
     if timer.state != IncidentTimer.State.PENDING:
         return False
-    incident = Incident.objects.select_for_update(no_key=True).get(id=timer.incident_id)
     if not _still_needed(timer, incident):
         timer.state = IncidentTimer.State.CANCELLED
         timer.save(update_fields=["state"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from tscc.models import Team, User
 from tscc.roles import Role
@@ -108,6 +109,9 @@ class Command(BaseCommand):
                 user.set_password(DEMO_PASSWORD)
                 user.save(update_fields=["password"])
             user.teams.set([teams[s] for s in team_slugs])
+        # Each app seeds its own demo data; tscc knows them only by dotted path.
+        for path in settings.DEMO_SEEDERS:
+            import_string(path)(stdout=self.stdout)
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {len(USERS)} users, {len(TEAMS)} teams.")
         )
