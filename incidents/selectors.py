@@ -220,3 +220,18 @@ def incident_reports(*, incident: Incident) -> QuerySet:
 
 def open_incident_count(*, viewer) -> int:
     return incident_visible_to(viewer).filter(state__in=[s.value for s in OPEN_STATES]).count()
+
+
+def overdue_reports(*, viewer, limit: int = 5) -> list[RegulatoryReport]:
+    """Reports past due and not submitted, most overdue first."""
+    from django.utils import timezone
+
+    return list(
+        RegulatoryReport.objects.filter(
+            incident__in=incident_visible_to(viewer),
+            state__in=RegulatoryReport.PENDING_STATES,
+            due_at__lt=timezone.now(),
+        )
+        .select_related("incident", "obligation")
+        .order_by("due_at")[:limit]
+    )

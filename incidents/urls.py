@@ -42,6 +42,7 @@ urlpatterns = [
     ),
     path("reports/<int:object_id>/receipt/", views.report_receipt, name="report-receipt"),
     path("reports/<int:object_id>/supplement/", views.report_supplement, name="report-supplement"),
+    path("<int:incident_id>/postmortem/", views.review_page, name="review-page"),
     path("<int:object_id>/review/", views.save_review, name="review"),
     path("<int:object_id>/review/state/", views.review_state, name="review-state"),
     path("<int:object_id>/links/", views.link, name="links"),

@@ -117,6 +117,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tscc.context_processors.shell",
+                "incidents.context_processors.overdue_reports",
             ],
         },
     },

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents import selectors
 from incidents.domain.severity import Dimension, ImpactAnswers, Severity, classify_severity
 from incidents.forms import DeclareForm, responders
-from incidents.models import Category, Incident, Market
+from incidents.models import Category, Incident, Market, Review
 from incidents.services import Declaration, incident_declare
 from incidents.templatetags.incidents import sev_badge, state_badge
 from incidents.views.context import incident_page_context
@@ -64,6 +64,7 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "filter": filterset,
         "page": page,
         "rows": rows,
+        "overdue": selectors.overdue_reports(viewer=request.user),
         "query": query.urlencode(),
         "can_declare": request.user.has_perm("incidents.declare"),
         "categories": Category.objects.filter(active=True),
@@ -163,3 +164,18 @@ def incident_detail(request: HttpRequest, incident_id: int) -> HttpResponse:
     return render(
         request, "incidents/incident_detail.html", incident_page_context(request, incident)
     )
+
+
+@require_GET
+@login_required
+def review_page(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The post-incident review with the whole timeline embedded; printable."""
+    incident = incident_for(request, incident_id)
+    context = {
+        "incident": incident,
+        "review": Review.objects.filter(incident=incident).select_related("owner").first(),
+        "events": list(selectors.timeline_list(incident=incident)),
+        "key_facts": selectors.incident_key_facts(incident=incident),
+        "follow_ups": list(selectors.incident_tasks(incident=incident).filter(follow_up=True)),
+    }
+    return render(request, "incidents/review.html", context)

@@ -42,3 +42,27 @@
   }
   connect();
 })();
+
+// Countdowns ("in 12 min" / "12 min overdue") tick without a reload. The
+// server renders the first text and the two templates, in the viewer's language.
+(function () {
+  "use strict";
+  function text(minutes) {
+    if (minutes < 60) return minutes + " min";
+    var h = Math.floor(minutes / 60), m = minutes % 60;
+    if (h < 48) return h + "h " + (m < 10 ? "0" : "") + m + "m";
+    return Math.floor(h / 24) + " d";
+  }
+  function tick() {
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var left = Math.floor((Date.parse(el.dataset.due) - Date.now()) / 60000);
+      var over = left < 0;
+      var template = over ? el.dataset.labelOver : el.dataset.labelIn;
+      if (!template) return;
+      el.textContent = template.replace("%(t)s", text(Math.abs(left)));
+      el.classList.toggle("is-overdue", over);
+      el.classList.toggle("is-running", !over);
+    });
+  }
+  setInterval(tick, 30000);
+})();

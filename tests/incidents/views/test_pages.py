@@ -253,3 +253,30 @@ def test_page_shows_times_in_the_viewers_zone(client, make_user, manager):
 
     local = incident.declared_at.astimezone(ZoneInfo("America/Los_Angeles")).strftime("%m-%d %H:%M")
     assert re.search(rf"Declared</span><time[^>]*>{local}</time>", page)
+
+
+def test_the_review_page_embeds_the_whole_timeline(client, manager):
+    from incidents.services import incident_add_note, review_save
+
+    client.force_login(manager)
+    incident = declare(manager)
+    incident_add_note(actor=manager, incident_id=incident.id, text="Hash set shared at 10:05")
+    review_save(actor=manager, incident_id=incident.id, summary="Spam wave, contained in 2 h")
+    page = client.get(reverse("incidents:review-page", args=[incident.id])).content.decode()
+    assert "Spam wave, contained in 2 h" in page and "Hash set shared at 10:05" in page
+    assert page.count('class="event event-') == incident.timeline.count()
+
+
+def test_overdue_reports_stand_out_in_the_menu_and_the_list(client, manager):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client.force_login(manager)
+    incident = declare(
+        manager, involves_personal_info=True, discovered_at=timezone.now() - timedelta(days=2)
+    )
+    assert incident.reports.get().is_overdue
+    page = client.get(reverse("incidents:list")).content.decode()
+    assert 'class="nav-badge"' in page and "Regulatory reports overdue" in page
+    assert f"{incident.reference}</span>" in page
