@@ -235,3 +235,26 @@ def overdue_reports(*, viewer, limit: int = 5) -> list[RegulatoryReport]:
         .select_related("incident", "obligation")
         .order_by("due_at")[:limit]
     )
+
+
+def incident_durations(*, incident: Incident, events=None):
+    """Times to acknowledge, mitigate and resolve, derived from the timeline's
+    state changes and acknowledgements (not from the cached columns)."""
+    from incidents.domain.durations import StateChange, derive_durations
+    from incidents.domain.lifecycle import State
+
+    if events is None:
+        events = TimelineEvent.objects.filter(
+            incident=incident,
+            kind__in=[TimelineEvent.Kind.STATE_CHANGED, TimelineEvent.Kind.ACKNOWLEDGED],
+        )
+    changes = [
+        StateChange(e.occurred_at, State(e.data["to"]))
+        for e in events
+        if e.kind == TimelineEvent.Kind.STATE_CHANGED and "to" in e.data
+    ] + [
+        StateChange(e.occurred_at, State.TRIAGE, acknowledged=True)
+        for e in events
+        if e.kind == TimelineEvent.Kind.ACKNOWLEDGED
+    ]
+    return derive_durations(declared_at=incident.declared_at, changes=changes)

@@ -77,15 +77,14 @@ def timers_arm_grading(incident: Incident) -> None:
     if not grading_applies(incident):
         timer_cancel(incident, Kind.GRADING_DUE)
         return
-    if (
-        IncidentTimer.objects.filter(incident=incident, kind=Kind.GRADING_DUE)
-        .exclude(state=IncidentTimer.State.CANCELLED)
-        .exists()
-    ):
-        return  # armed once; a fired nudge is not re-armed (a cancelled one is)
+    timers = IncidentTimer.objects.filter(incident=incident, kind=Kind.GRADING_DUE)
+    if timers.filter(state=IncidentTimer.State.FIRED).exists():
+        return  # a fired nudge is not re-armed (a cancelled one is)
     minutes = nudge_minutes("grading_due_cii" if incident.is_cii else "grading_due")
-    if minutes is not None:
-        timer_set(incident, Kind.GRADING_DUE, incident.discovered_at + timedelta(minutes=minutes))
+    due = incident.discovered_at + timedelta(minutes=minutes) if minutes is not None else None
+    # Re-arm only when the due time moved (CII flagged, discovery moved).
+    if not timers.filter(state=IncidentTimer.State.PENDING, due_at=due).exists():
+        timer_set(incident, Kind.GRADING_DUE, due)
 
 
 def next_update_schedule(incident: Incident, *, since: datetime) -> None:

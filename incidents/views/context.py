@@ -9,7 +9,6 @@ from django.utils import timezone
 
 from incidents import selectors
 from incidents.domain.clocks import ClockState, clock_state
-from incidents.domain.durations import StateChange, derive_durations
 from incidents.domain.lifecycle import State, next_states
 from incidents.domain.severity import ImpactAnswers, Severity, classify_severity
 from incidents.forms import (
@@ -81,19 +80,6 @@ def _clocks(incident: Incident, policy: SeverityPolicy | None, commander_at, now
     if incident.is_open and incident.next_update_due_at:
         clocks.append(_clock(_("Next status update"), incident.next_update_due_at, None, now))
     return clocks
-
-
-def _durations(incident: Incident, events):
-    changes = [
-        StateChange(e.occurred_at, State(e.data["to"]))
-        for e in events
-        if e.kind == TimelineEvent.Kind.STATE_CHANGED and "to" in e.data
-    ] + [
-        StateChange(e.occurred_at, State.TRIAGE, acknowledged=True)
-        for e in events
-        if e.kind == "acknowledged"
-    ]
-    return derive_durations(declared_at=incident.declared_at, changes=changes)
 
 
 def _initial_answers(assessment: SeverityAssessment | None) -> dict:
@@ -171,7 +157,7 @@ def incident_page_context(request, incident: Incident, forms: dict | None = None
         "assessment": assessment,
         "proposal": proposal,
         "proposal_lines": explain(proposal) if proposal else [],
-        "durations": _durations(incident, events),
+        "durations": selectors.incident_durations(incident=incident, events=events),
         "clocks": _clocks(
             incident, policy, first_commander.assigned_at if first_commander else None, now
         ),

@@ -9,7 +9,7 @@ from rest_framework import serializers
 
 from incidents.domain.lifecycle import State, next_states
 from incidents.models import IncidentRole
-from incidents.selectors import incident_roles
+from incidents.selectors import incident_durations, incident_roles
 
 
 class UserRefSerializer(serializers.Serializer):
@@ -109,6 +109,10 @@ class IncidentDetailOutputSerializer(IncidentOutputSerializer):
     assessment = AssessmentOutputSerializer(source="latest_assessment", allow_null=True)
     next_states = serializers.SerializerMethodField()
     last_seq = serializers.IntegerField()
+    durations = serializers.SerializerMethodField(
+        help_text="Seconds from declaration to the first acknowledgement, the first "
+        "mitigation and the resolution in force, derived from the timeline (null if not yet)."
+    )
 
     def get_surfaces(self, incident) -> list[str]:
         return [s.code for s in incident.surfaces.all()]
@@ -123,6 +127,26 @@ class IncidentDetailOutputSerializer(IncidentOutputSerializer):
     @extend_schema_field(RoleOutputSerializer(many=True))
     def get_roles(self, incident):
         return RoleOutputSerializer(incident_roles(incident).values(), many=True).data
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                k: {"type": "number", "nullable": True}
+                for k in ("to_acknowledge", "to_mitigate", "to_resolve")
+            },
+        }
+    )
+    def get_durations(self, incident) -> dict:
+        d = incident_durations(incident=incident)
+        return {
+            name: None if value is None else value.total_seconds()
+            for name, value in (
+                ("to_acknowledge", d.to_acknowledge),
+                ("to_mitigate", d.to_mitigate),
+                ("to_resolve", d.to_resolve),
+            )
+        }
 
     def get_next_states(self, incident) -> list[str]:
         return sorted(s.value for s in next_states(State(incident.state)))

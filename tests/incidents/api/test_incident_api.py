@@ -294,3 +294,32 @@ def test_grading_criteria_are_not_for_bpo_leads(api_as, people):
 def test_the_api_needs_a_signed_in_user(client, incident):
     assert client.get("/api/v1/incidents/").status_code == 403
     assert client.get(f"/api/v1/incidents/{incident.id}/").status_code == 403
+
+
+def test_detail_reports_durations_derived_from_the_timeline(make_user):
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.test import Client
+    from django.utils import timezone
+
+    from incidents.services import incident_transition
+    from tests.incidents.factories import declare
+
+    manager = make_user(Role.OPS_MANAGER)
+    start = timezone.now() - timedelta(hours=2)
+    with mock.patch("django.utils.timezone.now", return_value=start):
+        incident = declare(manager)
+    for minutes, target in ((4, "investigating"), (30, "monitoring"), (90, "resolved")):
+        with mock.patch(
+            "django.utils.timezone.now", return_value=start + timedelta(minutes=minutes)
+        ):
+            incident_transition(actor=manager, incident_id=incident.id, target=target)
+    client = Client()
+    client.force_login(manager)
+    body = client.get(f"/api/v1/incidents/{incident.id}/").json()
+    assert body["durations"] == {
+        "to_acknowledge": 240.0,
+        "to_mitigate": 1800.0,
+        "to_resolve": 5400.0,
+    }
