@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,7 @@ from incidents.services.reports import reports_sync
 from incidents.services.runbooks import runbooks_attach
 from incidents.services.timers import (
     next_update_schedule,
+    nudge_minutes,
     timer_cancel,
     timer_set,
     timers_arm_grading,
@@ -51,6 +53,15 @@ def _set_severity(
                 data={**data, "from": previous, "to": severity, "confirmed": True},
             )
         return
+    if not confirmed and incident.is_open:
+        # A new severity set by someone without command is unconfirmed
+        # again until the commander or an ops manager confirms it.
+        incident.severity_confirmed_at = None
+        minutes = nudge_minutes(IncidentTimer.Kind.SEVERITY_UNCONFIRMED)
+        if minutes is not None:
+            timer_set(
+                incident, IncidentTimer.Kind.SEVERITY_UNCONFIRMED, now + timedelta(minutes=minutes)
+            )
     incident.severity = severity
     incident.save(update_fields=["severity", "severity_confirmed_at", "updated_at"])
     timeline_append(
