@@ -8,6 +8,7 @@ import re
 import django_filters as df
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from incidents.domain.lifecycle import DONE_STATES, OPEN_STATES
 from incidents.models import Category, Incident, IncidentRole, Market
@@ -20,7 +21,11 @@ REFERENCE = re.compile(r"^\s*INC-(\d{4})-(\d{1,6})\s*$", re.IGNORECASE)
 class IncidentFilter(df.FilterSet):
     scope = df.ChoiceFilter(
         label=_("Show"),
-        choices=[("open", _("Open")), ("done", _("Resolved and closed")), ("all", _("All"))],
+        choices=[
+            ("open", pgettext_lazy("incidents that are open", "Open")),
+            ("done", _("Resolved and closed")),
+            ("all", _("All")),
+        ],
         method="filter_scope",
         empty_label=None,
     )

@@ -105,7 +105,7 @@ REASON_TEXT = {
 TRANSITION_ERRORS = {
     "same_state": _("The incident is already %(current)s."),
     "not_allowed": _("An incident cannot go from %(current)s to %(target)s."),
-    "merge_only": _("Use “Merge into…” to merge an incident."),
+    "merge_only": _("Use “Merge this incident into it” (under Links) to merge an incident."),
     "reason_required": _("Going from %(current)s to %(target)s needs a reason."),
     "review_required": _(
         "A SEV0 or SEV1 incident closes only after its review is published, or with a waiver."

@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from tscc.models import ApiToken, Team, User
 from tscc.services import api_token_revoke
@@ -73,5 +74,8 @@ class ApiTokenAdmin(admin.ModelAdmin):
                 api_token_revoke(actor=request.user, token=token)
                 count += 1
         self.message_user(
-            request, _("%(count)d token(s) revoked.") % {"count": count}, messages.SUCCESS
+            request,
+            ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
+            % {"count": count},
+            messages.SUCCESS,
         )

@@ -8,14 +8,14 @@ from datetime import datetime
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from incidents.domain.grading import Grade
 from incidents.domain.lifecycle import State
 from incidents.domain.severity import Severity
 from incidents.labels import GRADE_LABELS, SEVERITY_LABELS, STATE_LABELS
-from incidents.models import IncidentRole, IncidentTimer, StatusUpdate
+from incidents.models import Incident, IncidentRole, IncidentTimer, Review, StatusUpdate
 from incidents.models.reference import localized
 
 register = template.Library()
@@ -23,27 +23,57 @@ register = template.Library()
 ROLE_NAMES = dict(IncidentRole.choices)
 NUDGE_NAMES = dict(IncidentTimer.Kind.choices)
 AUDIENCES = dict(StatusUpdate.Audience.choices)
+REVIEW_STATES = dict(Review.State.choices)
+
+
+def field_label(name: str) -> str:
+    try:
+        return str(Incident._meta.get_field(name).verbose_name)
+    except Exception:  # noqa: BLE001 - an old event may name a field since removed
+        return name
+
+
+# Badges are rendered once per value and language, then reused: a triage
+# page shows a hundred of them.
+_BADGES: dict[tuple, str] = {}
+
+
+def _badge(key: tuple, make) -> str:
+    key = (*key, get_language())
+    html = _BADGES.get(key)
+    if html is None:
+        html = _BADGES[key] = make()
+    return html
 
 
 @register.simple_tag
 def sev_badge(severity: str, *, full: bool = False):
     sev = Severity(severity)
     label = SEVERITY_LABELS[sev] if full else sev.value.upper()
-    return format_html(
-        '<span class="sev sev-{}" title="{}">{}</span>', sev.value, SEVERITY_LABELS[sev], label
+    return _badge(
+        ("sev", sev.value, full),
+        lambda: format_html(
+            '<span class="sev sev-{}" title="{}">{}</span>', sev.value, SEVERITY_LABELS[sev], label
+        ),
     )
 
 
 @register.simple_tag
 def state_badge(state: str):
     st = State(state)
-    return format_html('<span class="state state-{}">{}</span>', st.value, STATE_LABELS[st])
+    return _badge(
+        ("state", st.value),
+        lambda: format_html('<span class="state state-{}">{}</span>', st.value, STATE_LABELS[st]),
+    )
 
 
 @register.simple_tag
 def grade_badge(grade: str):
     g = Grade(grade)
-    return format_html('<span class="grade grade-{}">{}</span>', g.value, GRADE_LABELS[g])
+    return _badge(
+        ("grade", g.value),
+        lambda: format_html('<span class="grade grade-{}">{}</span>', g.value, GRADE_LABELS[g]),
+    )
 
 
 def _minutes_text(minutes: int) -> str:
@@ -164,10 +194,18 @@ SENTENCES = {
         "not_required": _("A report was marked not required."),
         "supplement": _("Supplementary report started."),
     }.get(d.get("action"), _("Regulatory report.")),
-    "review": lambda d: _("Review %(action)s.") % {"action": d.get("state") or _("edited")},
+    "review": lambda d: (
+        _("Review edited.")
+        if d.get("action") != "state"
+        else _("Review is now %(state)s.")
+        % {"state": REVIEW_STATES.get(d.get("state"), d.get("state"))}
+    ),
     "linked": lambda d: (
-        _("Linked (%(relation)s) to %(ref)s.")
-        % {"relation": d.get("relation"), "ref": d.get("ref")}
+        {
+            "parent": _("%(ref)s is now the parent incident."),
+            "child": _("%(ref)s is now a child incident."),
+        }.get(d.get("relation"), _("Linked to %(ref)s as related."))
+        % {"ref": d.get("ref")}
     ),
     "merged": lambda d: (
         (_("Merged into %(ref)s.") if "into" in d else _("%(ref)s was merged into this incident."))
@@ -181,7 +219,8 @@ SENTENCES = {
         _("Reminder: %(what)s.") % {"what": NUDGE_NAMES.get(d.get("nudge"), d.get("nudge"))}
     ),
     "details_changed": lambda d: (
-        _("Details changed: %(fields)s.") % {"fields": ", ".join(sorted(d.get("changes", {})))}
+        _("Details changed: %(fields)s.")
+        % {"fields": ", ".join(sorted(field_label(name) for name in d.get("changes", {})))}
     ),
     "note": lambda d: "",
     "decision": lambda d: _("Decision") + (f" · {d['policy']}" if d.get("policy") else ""),

@@ -71,7 +71,7 @@ def _clocks(incident: Incident, policy: SeverityPolicy | None, commander_at, now
         if policy.commander_minutes:
             clocks.append(
                 _clock(
-                    _("Commander"),
+                    _("Commander named"),
                     incident.declared_at + timedelta(minutes=policy.commander_minutes),
                     commander_at,
                     now,
