@@ -82,12 +82,44 @@ class RubricMixin(forms.Form):
         return [(DIMENSION_LABELS[d], self[d.value]) for d in Dimension]
 
 
+class ScopeFields(forms.Form):
+    """What the declare and edit forms share: when the harm began, where, what."""
+
+    harm_started_at = forms.DateTimeField(
+        label=_("Harm began"), required=False, widget=DateTimeLocal
+    )
+    markets = forms.ModelMultipleChoiceField(
+        label=_("Markets"),
+        queryset=Market.objects.filter(active=True),
+        to_field_name="code",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    surfaces = forms.ModelMultipleChoiceField(
+        label=_("Affected surfaces"),
+        queryset=Surface.objects.filter(active=True),
+        to_field_name="code",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    is_cii = forms.BooleanField(
+        label=_("Critical information infrastructure involved"), required=False
+    )
+    involves_personal_info = forms.BooleanField(
+        label=_("Personal information involved"), required=False
+    )
+    involves_minors = forms.BooleanField(label=_("Minors involved"), required=False)
+    war_room_url = forms.URLField(
+        label=_("External war room link"), required=False, assume_scheme="https"
+    )
+
+
 SEVERITY_CHOICES = [("", _("Use the rubric's proposal"))] + [
     (s.value, SEVERITY_LABELS[s]) for s in Severity
 ]
 
 
-class DeclareForm(RubricMixin):
+class DeclareForm(ScopeFields, RubricMixin):
     title = forms.CharField(label=_("What is happening?"), max_length=200)
     category = forms.ModelChoiceField(
         label=_("Category"),
@@ -118,35 +150,8 @@ class DeclareForm(RubricMixin):
         widget=DateTimeLocal,
         help_text=_("Statutory clocks start here. Empty: now."),
     )
-    harm_started_at = forms.DateTimeField(
-        label=_("Harm began"), required=False, widget=DateTimeLocal
-    )
-    markets = forms.ModelMultipleChoiceField(
-        label=_("Markets"),
-        queryset=Market.objects.filter(active=True),
-        to_field_name="code",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    surfaces = forms.ModelMultipleChoiceField(
-        label=_("Affected surfaces"),
-        queryset=Surface.objects.filter(active=True),
-        to_field_name="code",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
     team = forms.ModelChoiceField(
         label=_("Owning team"), queryset=Team.objects.all(), required=False, to_field_name="slug"
-    )
-    is_cii = forms.BooleanField(
-        label=_("Critical information infrastructure involved"), required=False
-    )
-    involves_personal_info = forms.BooleanField(
-        label=_("Personal information involved"), required=False
-    )
-    involves_minors = forms.BooleanField(label=_("Minors involved"), required=False)
-    war_room_url = forms.URLField(
-        label=_("External war room link"), required=False, assume_scheme="https"
     )
 
     def __init__(self, *args, **kwargs):
@@ -369,38 +374,12 @@ class OtherIncidentForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), required=False, max_length=2000)
 
 
-class DetailsForm(forms.Form):
+class DetailsForm(ScopeFields):
+    field_order = ["title", "title_zh", "summary", "discovered_at", "harm_started_at"]
     title = forms.CharField(label=_("Title"), max_length=200)
     title_zh = forms.CharField(label=_("Title in Chinese"), max_length=200, required=False)
     summary = forms.CharField(
         label=_("Summary"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     discovered_at = forms.DateTimeField(label=_("Discovered (发现或获知)"), widget=DateTimeLocal)
-    harm_started_at = forms.DateTimeField(
-        label=_("Harm began"), required=False, widget=DateTimeLocal
-    )
-    markets = forms.ModelMultipleChoiceField(
-        label=_("Markets"),
-        queryset=Market.objects.filter(active=True),
-        to_field_name="code",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    surfaces = forms.ModelMultipleChoiceField(
-        label=_("Affected surfaces"),
-        queryset=Surface.objects.filter(active=True),
-        to_field_name="code",
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
-    is_cii = forms.BooleanField(
-        label=_("Critical information infrastructure involved"), required=False
-    )
-    involves_personal_info = forms.BooleanField(
-        label=_("Personal information involved"), required=False
-    )
-    involves_minors = forms.BooleanField(label=_("Minors involved"), required=False)
-    war_room_url = forms.URLField(
-        label=_("External war room link"), required=False, assume_scheme="https"
-    )
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=2000)

@@ -71,6 +71,15 @@ def incident_record_decision(
     )
 
 
+def _event_of(incident: Incident, event_id: int) -> TimelineEvent:
+    target = TimelineEvent.objects.filter(incident=incident, id=event_id).first()
+    if target is None:
+        raise InvalidInput(
+            _("No such event on this incident."), fields={"event": _("Unknown event.")}
+        )
+    return target
+
+
 @transaction.atomic
 def incident_pin_fact(
     *, actor, incident_id: int, event_id: int | None = None, text: str = ""
@@ -83,11 +92,7 @@ def incident_pin_fact(
             incident=incident, kind="note", actor=actor, text=_text(text, "text")
         )
     else:
-        target = TimelineEvent.objects.filter(incident=incident, id=event_id).first()
-        if target is None:
-            raise InvalidInput(
-                _("No such event on this incident."), fields={"event": _("Unknown event.")}
-            )
+        target = _event_of(incident, event_id)
     return timeline_append(
         incident=incident,
         kind="fact_pinned",
@@ -101,11 +106,7 @@ def incident_pin_fact(
 def incident_unpin_fact(*, actor, incident_id: int, event_id: int) -> TimelineEvent:
     incident = incident_lock(incident_id)
     ensure(actor, "incidents.act", incident)
-    target = TimelineEvent.objects.filter(incident=incident, id=event_id).first()
-    if target is None:
-        raise InvalidInput(
-            _("No such event on this incident."), fields={"event": _("Unknown event.")}
-        )
+    target = _event_of(incident, event_id)
     return timeline_append(
         incident=incident,
         kind="fact_unpinned",
