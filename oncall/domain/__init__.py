@@ -1,0 +1,1 @@
+"""Pure rotation arithmetic: no ORM, no settings. Times in, shifts out."""
