@@ -25,4 +25,15 @@ app.conf.beat_schedule = {
         "schedule": 2.0,
         "options": {"expires": 2, "queue": "critical"},
     },
+    # On-call: "you are on call soon" notices, and gaps found two weeks ahead.
+    "oncall-sweep-handoffs": {
+        "task": "oncall.tasks.sweep_handoffs",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
+    "oncall-sweep-coverage-gaps": {
+        "task": "oncall.tasks.sweep_coverage_gaps",
+        "schedule": 300.0,
+        "options": {"expires": 300},
+    },
 }

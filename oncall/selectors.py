@@ -1,0 +1,167 @@
+"""Reads shared by pages, the API, feeds and escalations: schedules as specs
+for the pure rotation arithmetic, who is on call now, shifts in a window."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from oncall.domain.rotation import (
+    LayerSpec,
+    OverrideSpec,
+    Restriction,
+    ScheduleSpec,
+    Shift,
+    Unit,
+    final_shifts,
+    layer_shifts,
+)
+from oncall.models import Layer, LayerMember, Override, Schedule
+from tscc.roles import OPERATIONS_ROLES
+
+
+def schedule_visible_to(user) -> QuerySet[Schedule]:
+    if (
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.role in OPERATIONS_ROLES)
+    ):
+        return Schedule.objects.all()
+    return Schedule.objects.none()
+
+
+def _restrictions(raw: list[dict]) -> tuple[Restriction, ...]:
+    return tuple(
+        Restriction(
+            frozenset(r["days"]), time.fromisoformat(r["start"]), time.fromisoformat(r["end"])
+        )
+        for r in raw
+    )
+
+
+def layer_spec(layer: Layer) -> LayerSpec:
+    members = getattr(layer, "ordered_members", None)
+    if members is None:
+        members = list(layer.members.order_by("position"))
+    return LayerSpec(
+        id=layer.id,
+        priority=layer.priority,
+        participants=tuple(m.user_id for m in members),
+        anchor=layer.anchor,
+        unit=Unit(layer.unit),
+        count=layer.count,
+        active_from=layer.active_from,
+        active_until=layer.active_until,
+        restrictions=_restrictions(layer.restrictions),
+        time_zone=layer.time_zone or None,
+    )
+
+
+def override_spec(override: Override) -> OverrideSpec:
+    return OverrideSpec(
+        override.id, override.user_id, override.starts_at, override.ends_at, override.replaces_id
+    )
+
+
+def with_rotation(qs: QuerySet[Schedule], *, start: datetime, end: datetime) -> QuerySet[Schedule]:
+    """Schedules with their layers, members and the overrides that touch
+    [start, end): three queries for any number of schedules."""
+    return qs.prefetch_related(
+        Prefetch(
+            "layers",
+            queryset=Layer.objects.filter(
+                Q(active_until__isnull=True) | Q(active_until__gt=start),
+                Q(active_from__isnull=True) | Q(active_from__lt=end),
+            ).prefetch_related(
+                Prefetch(
+                    "members",
+                    queryset=LayerMember.objects.order_by("position"),
+                    to_attr="ordered_members",
+                )
+            ),
+            to_attr="live_layers",
+        ),
+        Prefetch(
+            "overrides",
+            queryset=Override.objects.filter(ends_at__gt=start, starts_at__lt=end),
+            to_attr="live_overrides",
+        ),
+    )
+
+
+def schedule_spec(schedule: Schedule) -> ScheduleSpec:
+    layers = getattr(schedule, "live_layers", None)
+    if layers is None:
+        layers = list(schedule.layers.prefetch_related("members"))
+    overrides = getattr(schedule, "live_overrides", None)
+    if overrides is None:
+        overrides = list(schedule.overrides.all())
+    return ScheduleSpec(
+        schedule.time_zone,
+        tuple(layer_spec(layer) for layer in layers),
+        tuple(override_spec(o) for o in overrides),
+    )
+
+
+@dataclass(frozen=True)
+class NowAndNext:
+    schedule: Schedule
+    now: Shift
+    next: Shift | None
+
+
+def oncall_now(
+    *, schedules: QuerySet[Schedule], at: datetime, horizon_days: int = 35
+) -> list[NowAndNext]:
+    """Who is on call at `at` for each schedule, and who is next. The whole
+    lookup is three queries however many schedules there are."""
+    start, end = at - timedelta(days=horizon_days), at + timedelta(days=horizon_days)
+    result = []
+    for schedule in with_rotation(schedules, start=start, end=end):
+        shifts = final_shifts(schedule_spec(schedule), start, end)
+        current = next(s for s in shifts if s.start <= at < s.end)
+        upcoming = next(
+            (s for s in shifts if s.start >= current.end and s.user_id is not None), None
+        )
+        result.append(NowAndNext(schedule, current, upcoming))
+    return result
+
+
+def oncall_user_ids(*, schedule_id: int, at: datetime) -> list[int]:
+    """Escalations ask this: who is on call for schedule S at time T."""
+    rows = oncall_now(schedules=Schedule.objects.filter(id=schedule_id), at=at, horizon_days=8)
+    return [r.now.user_id for r in rows if r.now.user_id is not None]
+
+
+def schedule_shifts(*, schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+    schedule = with_rotation(Schedule.objects.filter(id=schedule.id), start=start, end=end).get()
+    return final_shifts(schedule_spec(schedule), start, end)
+
+
+def schedule_layer_shifts(
+    *, schedule: Schedule, start: datetime, end: datetime
+) -> list[tuple[Layer, list]]:
+    """Each live layer with its own shifts in the window (before layering)."""
+    from zoneinfo import ZoneInfo
+
+    schedule = with_rotation(Schedule.objects.filter(id=schedule.id), start=start, end=end).get()
+    out = []
+    for layer in sorted(schedule.live_layers, key=lambda x: (-x.priority, x.id)):
+        zone = ZoneInfo(layer.time_zone or schedule.time_zone)
+        out.append((layer, layer_shifts(layer_spec(layer), zone, start, end)))
+    return out
+
+
+def user_shifts(*, user, start: datetime, end: datetime) -> list[tuple[Schedule, Shift]]:
+    """A person's final shifts across every schedule they appear in."""
+    schedules = Schedule.objects.filter(
+        Q(layers__members__user=user) | Q(overrides__user=user) | Q(overrides__replaces=user)
+    ).distinct()
+    out = []
+    for schedule in with_rotation(schedules, start=start, end=end):
+        for shift in final_shifts(schedule_spec(schedule), start, end):
+            if shift.user_id == user.id:
+                out.append((schedule, shift))
+    return sorted(out, key=lambda pair: pair[1].start)
