@@ -17,6 +17,7 @@ from oncall.domain.rotation import (
     Unit,
     final_shifts,
     layer_shifts,
+    merge_people,
 )
 from oncall.models import Layer, LayerMember, Override, Schedule
 from tscc.roles import OPERATIONS_ROLES
@@ -120,7 +121,7 @@ def oncall_now(
     start, end = at - timedelta(days=horizon_days), at + timedelta(days=horizon_days)
     result = []
     for schedule in with_rotation(schedules, start=start, end=end):
-        shifts = final_shifts(schedule_spec(schedule), start, end)
+        shifts = merge_people(final_shifts(schedule_spec(schedule), start, end))
         current = next(s for s in shifts if s.start <= at < s.end)
         upcoming = next(
             (s for s in shifts if s.start >= current.end and s.user_id is not None), None

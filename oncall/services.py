@@ -67,6 +67,15 @@ def _check_people(users, field: str) -> None:
             )
 
 
+def check_zone(time_zone: str, field: str = "time_zone") -> None:
+    try:
+        ZoneInfo(time_zone)
+    except Exception:  # noqa: BLE001 - any invalid zone name
+        raise InvalidInput(
+            _("Unknown time zone."), fields={field: _("Unknown time zone.")}
+        ) from None
+
+
 def check_restrictions(raw: list[dict]) -> list[dict]:
     """Normalise [{"days": [1..7], "start": "HH:MM", "end": "HH:MM"}]."""
     clean = []
@@ -105,12 +114,7 @@ def schedule_save(
         ensure(actor, "oncall.manage_schedule", schedule)
     if not name.strip():
         raise InvalidInput(_("Name the schedule."), fields={"name": _("Required.")})
-    try:
-        ZoneInfo(time_zone)
-    except Exception:  # noqa: BLE001 - any invalid zone name
-        raise InvalidInput(
-            _("Unknown time zone."), fields={"time_zone": _("Unknown time zone.")}
-        ) from None
+    check_zone(time_zone)
     schedule.name, schedule.time_zone, schedule.team, schedule.description = (
         name.strip(),
         time_zone,
@@ -146,6 +150,8 @@ def layer_create(
     _check_people(users, "users")
     if unit not in Unit.__members__.values() or count < 1:
         raise InvalidInput(_("Choose a shift length."), fields={"count": _("At least 1.")})
+    if time_zone:
+        check_zone(time_zone)
     layer = Layer.objects.create(
         schedule=schedule,
         name=name.strip() or _("Layer"),
@@ -168,11 +174,20 @@ def layer_update(*, actor, layer_id: int, users=None, **changes) -> Layer:
     layer changes in place."""
     layer = Layer.objects.select_for_update().select_related("schedule").get(id=layer_id)
     ensure(actor, "oncall.manage_schedule", layer.schedule)
+    now = timezone.now()
+    # Editing a past or replaced version would overlap its successor.
+    replaced = Layer.objects.filter(previous=layer).exists()
+    if replaced or (layer.active_until is not None and layer.active_until <= now):
+        raise OncallError(
+            _("This version of the layer has ended or been replaced; edit its newest version."),
+            code="layer_replaced",
+        )
     if users is not None:
         _check_people(users, "users")
+    if changes.get("time_zone"):
+        check_zone(changes["time_zone"])
     if "restrictions" in changes:
         changes["restrictions"] = check_restrictions(changes["restrictions"])
-    now = timezone.now()
     started = (layer.active_from or layer.anchor) <= now
     rotation_changed = users is not None or any(
         f in changes and changes[f] != getattr(layer, f) for f in ROTATION_FIELDS
@@ -222,11 +237,14 @@ def layer_end(*, actor, layer_id: int) -> Layer:
     layer = Layer.objects.select_for_update().select_related("schedule").get(id=layer_id)
     ensure(actor, "oncall.manage_schedule", layer.schedule)
     now = timezone.now()
+    # A version planned to replace this one from the next handoff goes too.
+    Layer.objects.filter(previous=layer, active_from__gt=now).delete()
     if layer.active_from and layer.active_from > now:
         layer.delete()
         return layer
-    layer.active_until = now
-    layer.save(update_fields=["active_until"])
+    if layer.active_until is None or layer.active_until > now:
+        layer.active_until = now
+        layer.save(update_fields=["active_until"])
     return layer
 
 
@@ -333,8 +351,7 @@ def _hash(token: str) -> str:
 def feed_create(*, actor, schedule: Schedule | None = None) -> tuple[CalendarFeed, str]:
     """A new secret calendar URL token (shown once): for a schedule, or for
     the actor's own shifts when `schedule` is None."""
-    if schedule is not None:
-        ensure(actor, "oncall.view_schedule", schedule)
+    ensure(actor, "oncall.view_schedule", schedule)
     token = "cal_" + secrets.token_urlsafe(24)
     feed = CalendarFeed.objects.create(
         owner=actor, schedule=schedule, token_hash=_hash(token), prefix=token[:10]
@@ -353,12 +370,15 @@ def feed_revoke(*, actor, feed_id: int) -> None:
 
 
 def feed_lookup(token: str) -> CalendarFeed | None:
-    """The live feed for a token (revoked, unknown or inactive owner: None)."""
+    """The live feed for a token (revoked, unknown, or an owner who is
+    inactive or may no longer see schedules: None)."""
     feed = (
         CalendarFeed.objects.select_related("owner", "schedule")
         .filter(token_hash=_hash(token), revoked_at__isnull=True, owner__is_active=True)
         .first()
     )
+    if feed is not None and not feed.owner.has_perm("oncall.view_schedule", feed.schedule):
+        return None
     if feed is not None and (
         feed.last_used_at is None or timezone.now() - feed.last_used_at > timedelta(minutes=5)
     ):

@@ -263,7 +263,7 @@ USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
 # Demo data seeders run by `manage.py seed_demo`, one per app, in order.
-DEMO_SEEDERS = ["incidents.demo.seed"]
+DEMO_SEEDERS = ["incidents.demo.seed", "oncall.demo.seed"]
 DEFAULT_USER_TIME_ZONE = env("DEFAULT_USER_TIME_ZONE", default="Asia/Shanghai")
 
 # --- Static files --------------------------------------------------------

@@ -22,6 +22,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("status/", views.system_status, name="system-status"),
     path("incidents/", include("incidents.urls")),
+    path("oncall/", include("oncall.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("incidents.api.urls")),

@@ -333,3 +333,16 @@ def participant_at_index(layer: LayerSpec, zone: ZoneInfo, at: datetime) -> int 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return wall_to_utc(datetime.combine(day, time(0, 0)), zone)
+
+
+def merge_people(shifts: Sequence[Shift]) -> list[Shift]:
+    """Join neighbouring shifts of the same person whatever layer or override
+    they come from: what "on call until" and "next" mean to people."""
+    merged: list[Shift] = []
+    for s in shifts:
+        if merged and merged[-1].end == s.start and merged[-1].user_id == s.user_id:
+            last = merged[-1]
+            merged[-1] = Shift(last.start, s.end, last.user_id, last.layer_id, last.override_id)
+        else:
+            merged.append(s)
+    return merged
