@@ -48,7 +48,7 @@ def _apply(form, exc: ApplicationError) -> int:
         if name in form.fields:
             form.add_error(name, str(message))
             placed = True
-    if not placed:
+    if not placed or exc.message:
         form.add_error(None, str(exc.message))
     return 422 if exc.http_status == 400 else exc.http_status
 
