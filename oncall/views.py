@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oncall import selectors, services
 from oncall.domain.rotation import merge_people
 from oncall.forms import LayerForm, OverrideForm, ScheduleForm
-from oncall.models import CalendarFeed, CoverageGap, Layer, Override, Schedule
+from oncall.models import CalendarFeed, CoverageGap, HandoffNotice, Layer, Override, Schedule
 from tscc.exceptions import ApplicationError
 
 WINDOWS = (7, 14)
@@ -361,6 +361,12 @@ def my_oncall(request: HttpRequest, new_feed: str | None = None) -> HttpResponse
                 CalendarFeed.objects.filter(
                     owner=request.user, schedule__isnull=True, revoked_at__isnull=True
                 )
+            ),
+            "notices": list(
+                HandoffNotice.objects.filter(user=request.user)
+                .exclude(state=HandoffNotice.State.CANCELLED)
+                .select_related("schedule")
+                .order_by("-shift_start")[:10]
             ),
         },
     )
