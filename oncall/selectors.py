@@ -53,7 +53,9 @@ def layer_spec(layer: Layer) -> LayerSpec:
         anchor=layer.anchor,
         unit=Unit(layer.unit),
         count=layer.count,
-        active_from=layer.active_from,
+        # Nobody is on call from a layer before its first handoff (the pure
+        # rotation would run backwards from the anchor).
+        active_from=max(layer.active_from, layer.anchor) if layer.active_from else layer.anchor,
         active_until=layer.active_until,
         restrictions=_restrictions(layer.restrictions),
         time_zone=layer.time_zone or None,
@@ -116,18 +118,40 @@ class NowAndNext:
 def oncall_now(
     *, schedules: QuerySet[Schedule], at: datetime, horizon_days: int = 35
 ) -> list[NowAndNext]:
-    """Who is on call at `at` for each schedule, and who is next. The whole
-    lookup is three queries however many schedules there are."""
+    """Who is on call at `at` for each schedule (the whole shift of that
+    person, merged across layers), and who is next. Resolved over a short
+    window first (the longest shift plus two days each side) and again over
+    `horizon_days` only where the answer touches the short window's edges.
+    Loads are three queries however many schedules there are."""
     start, end = at - timedelta(days=horizon_days), at + timedelta(days=horizon_days)
     result = []
     for schedule in with_rotation(schedules, start=start, end=end):
-        shifts = merge_people(final_shifts(schedule_spec(schedule), start, end))
-        current = next(s for s in shifts if s.start <= at < s.end)
-        upcoming = next(
-            (s for s in shifts if s.start >= current.end and s.user_id is not None), None
-        )
-        result.append(NowAndNext(schedule, current, upcoming))
+        spec = schedule_spec(schedule)
+        longest = max((_length(layer) for layer in spec.layers), default=timedelta(0))
+        near = min(longest + timedelta(days=2), timedelta(days=horizon_days))
+        row = _now_and_next(schedule, spec, at, at - near, at + near)
+        if row is None:
+            row = _now_and_next(schedule, spec, at, start, end, final=True)
+        result.append(row)
     return result
+
+
+def _length(layer: LayerSpec) -> timedelta:
+    return {
+        Unit.HOURS: timedelta(hours=1),
+        Unit.DAYS: timedelta(days=1),
+        Unit.WEEKS: timedelta(weeks=1),
+    }[layer.unit] * layer.count
+
+
+def _now_and_next(schedule, spec, at, start, end, *, final: bool = False) -> NowAndNext | None:
+    shifts = merge_people(final_shifts(spec, start, end))
+    current = next(s for s in shifts if s.start <= at < s.end)
+    upcoming = next((s for s in shifts if s.start >= current.end and s.user_id is not None), None)
+    clipped = current.start == start or current.end == end or upcoming is None
+    if clipped and not final:
+        return None
+    return NowAndNext(schedule, current, upcoming)
 
 
 def oncall_user_ids(*, schedule_id: int, at: datetime) -> list[int]:
@@ -166,3 +190,18 @@ def user_shifts(*, user, start: datetime, end: datetime) -> list[tuple[Schedule,
             if shift.user_id == user.id:
                 out.append((schedule, shift))
     return sorted(out, key=lambda pair: pair[1].start)
+
+
+def schedule_timeline(
+    *, schedule: Schedule, start: datetime, end: datetime
+) -> tuple[list[Shift], list[tuple[Layer, list]]]:
+    """The final shifts and each live layer's own shifts, from one load."""
+    from zoneinfo import ZoneInfo
+
+    loaded = with_rotation(Schedule.objects.filter(id=schedule.id), start=start, end=end).get()
+    spec = schedule_spec(loaded)
+    per_layer = []
+    for layer in sorted(loaded.live_layers, key=lambda x: (-x.priority, x.id)):
+        zone = ZoneInfo(layer.time_zone or loaded.time_zone)
+        per_layer.append((layer, layer_shifts(layer_spec(layer), zone, start, end)))
+    return final_shifts(spec, start, end), per_layer

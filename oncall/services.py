@@ -76,6 +76,11 @@ def check_zone(time_zone: str, field: str = "time_zone") -> None:
         ) from None
 
 
+def _check_length(unit, count) -> None:
+    if unit not in Unit.__members__.values() or not isinstance(count, int) or count < 1:
+        raise InvalidInput(_("Choose a shift length."), fields={"count": _("At least 1.")})
+
+
 def check_restrictions(raw: list[dict]) -> list[dict]:
     """Normalise [{"days": [1..7], "start": "HH:MM", "end": "HH:MM"}]."""
     clean = []
@@ -148,8 +153,7 @@ def layer_create(
 ) -> Layer:
     ensure(actor, "oncall.manage_schedule", schedule)
     _check_people(users, "users")
-    if unit not in Unit.__members__.values() or count < 1:
-        raise InvalidInput(_("Choose a shift length."), fields={"count": _("At least 1.")})
+    _check_length(unit, count)
     if time_zone:
         check_zone(time_zone)
     layer = Layer.objects.create(
@@ -186,6 +190,8 @@ def layer_update(*, actor, layer_id: int, users=None, **changes) -> Layer:
         _check_people(users, "users")
     if changes.get("time_zone"):
         check_zone(changes["time_zone"])
+    if "unit" in changes or "count" in changes:
+        _check_length(changes.get("unit", layer.unit), changes.get("count", layer.count))
     if "restrictions" in changes:
         changes["restrictions"] = check_restrictions(changes["restrictions"])
     started = (layer.active_from or layer.anchor) <= now
@@ -207,9 +213,15 @@ def layer_update(*, actor, layer_id: int, users=None, **changes) -> Layer:
         list(users) if users is not None else [m.user for m in layer.members.order_by("position")]
     )
     ids = [u.id for u in users]
-    if next_person in ids:  # keep the rotation's order: who was next goes first
-        i = ids.index(next_person)
-        users = users[i:] + users[:i]
+    # Keep the rotation's order: who was next goes first; if they left, the
+    # first after them in the old order who stays.
+    old = list(spec.participants)
+    if next_person in old:
+        k = old.index(next_person)
+        first = next((p for p in old[k:] + old[:k] if p in ids), None)
+        if first is not None:
+            i = ids.index(first)
+            users = users[i:] + users[:i]
     layer.active_until = boundary
     layer.save(update_fields=["active_until"])
     fields = {
@@ -239,7 +251,7 @@ def layer_end(*, actor, layer_id: int) -> Layer:
     now = timezone.now()
     # A version planned to replace this one from the next handoff goes too.
     Layer.objects.filter(previous=layer, active_from__gt=now).delete()
-    if layer.active_from and layer.active_from > now:
+    if (layer.active_from or layer.anchor) > now:
         layer.delete()
         return layer
     if layer.active_until is None or layer.active_until > now:
@@ -415,12 +427,17 @@ def handoffs_plan(*, now: datetime | None = None) -> int:
                     notice.state = HandoffNotice.State.CANCELLED
                     notice.save(update_fields=["state"])
             for (user_id, start), shift in wanted.items():
-                _notice, created = HandoffNotice.objects.get_or_create(
+                notice, created = HandoffNotice.objects.get_or_create(
                     schedule=schedule,
                     user_id=user_id,
                     shift_start=start,
                     defaults={"shift_end": shift.end, "notify_at": max(now, start - HANDOFF_LEAD)},
                 )
+                if notice.state == HandoffNotice.State.CANCELLED:  # the shift is back
+                    notice.state = HandoffNotice.State.PENDING
+                    notice.shift_end, notice.notify_at = shift.end, max(now, start - HANDOFF_LEAD)
+                    notice.save(update_fields=["state", "shift_end", "notify_at"])
+                    created = True
                 made += created
     return made
 
@@ -481,23 +498,35 @@ def gaps_detect(*, now: datetime | None = None) -> int:
             )
             seen, new = set(), []
             for start, gap_end in gaps:
-                # The window clips a gap already under way: match it by its end.
+                # The window clips a gap already under way (match it by its
+                # end) and one running past the horizon (it grows as the
+                # window moves: match it by its start and extend it).
                 match = next(
                     (
                         g
                         for g in known
-                        if g.ends_at == gap_end
-                        and (g.starts_at == start or (start == now and g.starts_at <= now))
+                        if (g.starts_at == start or (start == now and g.starts_at <= now))
+                        and (g.ends_at == gap_end or (gap_end == end and g.ends_at < gap_end))
                     ),
                     None,
                 )
                 if match is not None:
                     seen.add(match.id)
+                    if match.ends_at != gap_end:
+                        match.ends_at = gap_end
+                        match.save(update_fields=["ends_at"])
                     continue
                 gap, created = CoverageGap.objects.get_or_create(
-                    schedule=schedule, starts_at=start, ends_at=gap_end
+                    schedule=schedule,
+                    starts_at=start,
+                    ends_at=gap_end,
+                    defaults={"detected_at": now},
                 )
                 seen.add(gap.id)
+                if not created and gap.closed_at is not None:  # covered once, a gap again
+                    gap.closed_at = None
+                    gap.save(update_fields=["closed_at"])
+                    created = True
                 if created:
                     new.append(gap)
             CoverageGap.objects.filter(id__in=[g.id for g in known if g.id not in seen]).update(

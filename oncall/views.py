@@ -5,6 +5,7 @@ overrides edited in place with htmx, and "My on-call"."""
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ from oncall.models import CalendarFeed, CoverageGap, HandoffNotice, Layer, Overr
 from tscc.exceptions import ApplicationError
 
 WINDOWS = (7, 14)
+ZONES = sorted(zoneinfo.available_timezones())
 
 
 def _require(request, perm: str, obj=None) -> None:
@@ -85,6 +87,7 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
             ],
             "can_create": request.user.has_perm("oncall.create_schedule"),
             "form": ScheduleForm(initial={"time_zone": request.user.time_zone}),
+            "zones": ZONES,
         },
     )
 
@@ -129,8 +132,7 @@ def schedule_context(request, schedule: Schedule, forms: dict | None = None) -> 
     today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
     start, end = today, today + timedelta(days=days)
     now = timezone.now()
-    final = selectors.schedule_shifts(schedule=schedule, start=start, end=end)
-    per_layer = selectors.schedule_layer_shifts(schedule=schedule, start=start, end=end)
+    final, per_layer = selectors.schedule_timeline(schedule=schedule, start=start, end=end)
     user_ids = {s.user_id for s in final} | {
         p.user_id for _layer, pieces in per_layer for p in pieces
     }
@@ -226,7 +228,7 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "oncall/schedule_list.html#create-form",
-        {"form": form, "can_create": True},
+        {"form": form, "can_create": True, "zones": ZONES},
         status=status,
     )
 

@@ -22,10 +22,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("status/", views.system_status, name="system-status"),
     path("incidents/", include("incidents.urls")),
+    path("oncall/ical/", include("oncall.feed_urls")),
     path("oncall/", include("oncall.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("incidents.api.urls")),
+    path("api/v1/oncall/", include("oncall.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -188,12 +188,18 @@ def _merge(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetim
 
 
 def _intersect(pieces: list[_Piece], windows: list[tuple[datetime, datetime]]) -> list[_Piece]:
-    out = []
-    for p in pieces:
-        for s, e in windows:
-            lo, hi = max(p.start, s), min(p.end, e)
+    """Clip shifts to windows. Both are sorted and each non-overlapping, so
+    one walk over the two lists does it (linear, not pieces x windows)."""
+    out, i = [], 0
+    for p in sorted(pieces, key=lambda piece: piece.start):
+        while i < len(windows) and windows[i][1] <= p.start:
+            i += 1
+        j = i
+        while j < len(windows) and windows[j][0] < p.end:
+            lo, hi = max(p.start, windows[j][0]), min(p.end, windows[j][1])
             if hi > lo:
                 out.append(_Piece(lo, hi, p.user_id, p.layer_id))
+            j += 1
     return out
 
 

@@ -188,3 +188,19 @@ def test_a_calendar_address_is_shown_once(client, people, team):
     again = client.get(reverse("oncall:detail", args=[schedule.id])).content.decode()
     assert "/oncall/ical/cal_" not in again  # only the prefix is kept
     assert Schedule.objects.get().feeds.count() == 1
+
+
+def test_create_a_schedule_and_a_bad_zone_is_refused(client, people, team):
+    manager, _li, _aoife = people
+    client.force_login(manager)
+    bad = client.post(
+        reverse("oncall:create"), {"name": "Nights", "time_zone": "Mars/Olympus"}, **HTMX
+    )
+    assert (
+        bad.status_code == 422 and "Mars/Olympus is not a known time zone." in bad.content.decode()
+    )
+    ok = client.post(
+        reverse("oncall:create"), {"name": "Nights", "time_zone": "Europe/Dublin", "team": team.id}
+    )
+    schedule = Schedule.objects.get(name="Nights")
+    assert ok.status_code == 303 and ok["Location"] == reverse("oncall:detail", args=[schedule.id])

@@ -1,0 +1,1 @@
+"""The on-call REST API, under /api/v1/oncall/ (included by tscc.urls)."""
