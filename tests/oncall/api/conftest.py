@@ -11,29 +11,17 @@ from django.test import Client
 from django.utils import timezone
 
 from oncall import services
+from tests.api_client import Api as BaseApi
 from tests.factories import TeamFactory
 from tscc.roles import Role
 
 API = "/api/v1/oncall"
 
 
-class Api:
+class Api(BaseApi):
     """A signed-in (session) client that speaks JSON."""
 
-    def __init__(self, client: Client):
-        self.client = client
-
-    def get(self, path: str, params: dict | None = None):
-        return self.client.get(API + path, params or {})
-
-    def post(self, path: str, data: dict | None = None):
-        return self.client.post(API + path, data or {}, content_type="application/json")
-
-    def patch(self, path: str, data: dict | None = None):
-        return self.client.patch(API + path, data or {}, content_type="application/json")
-
-    def delete(self, path: str):
-        return self.client.delete(API + path)
+    prefix = API
 
 
 def hours(n: float) -> timedelta:
