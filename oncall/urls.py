@@ -11,6 +11,7 @@ urlpatterns = [
     path("me/feed/", views.feed_create, name="my-feed"),
     path("<int:schedule_id>/", views.schedule_detail, name="detail"),
     path("<int:schedule_id>/layers/", views.layer_create, name="layers"),
+    path("layers/<int:layer_id>/edit/", views.layer_edit, name="layer-edit"),
     path("layers/<int:layer_id>/end/", views.layer_end, name="layer-end"),
     path("<int:schedule_id>/overrides/", views.override_create, name="overrides"),
     path("overrides/<int:override_id>/delete/", views.override_delete, name="override-delete"),

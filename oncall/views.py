@@ -141,6 +141,7 @@ def schedule_context(request, schedule: Schedule, forms: dict | None = None) -> 
     current = next((s for s in people if s.start <= now < s.end), None)
     upcoming = next((s for s in people if current and s.start >= current.end and s.user_id), None)
     layers = list(schedule.layers.prefetch_related("members__user").order_by("-priority", "id"))
+    can_manage = request.user.has_perm("oncall.manage_schedule", schedule)
     return {
         "schedule": schedule,
         "days": days,
@@ -167,7 +168,7 @@ def schedule_context(request, schedule: Schedule, forms: dict | None = None) -> 
         "overrides": list(
             schedule.overrides.filter(ends_at__gt=now).select_related("user", "replaces")
         ),
-        "can_manage": request.user.has_perm("oncall.manage_schedule", schedule),
+        "can_manage": can_manage,
         "can_override": request.user.has_perm("oncall.override", schedule),
         "layer_form": forms.get("layer")
         or LayerForm(
@@ -182,6 +183,15 @@ def schedule_context(request, schedule: Schedule, forms: dict | None = None) -> 
             },
         ),
         "override_form": forms.get("override") or OverrideForm(),
+        "edit_forms": {
+            layer.id: (
+                forms["edit"][1]
+                if forms.get("edit") and forms["edit"][0] == layer.id
+                else layer_form_for(layer)
+            )
+            for layer in layers
+            if can_manage and (layer.active_until is None or layer.active_until > now)
+        },
         "new_feed": forms.get("new_feed"),
         "feeds": list(
             CalendarFeed.objects.filter(
@@ -267,6 +277,67 @@ def layer_create(request: HttpRequest, schedule_id: int) -> HttpResponse:
         else:
             return _done(request, schedule, "layers")
     return _render_schedule(request, schedule, forms={"layer": form}, status=status)
+
+
+def layer_form_for(layer: Layer) -> LayerForm:
+    """The edit form of a layer, filled in (the handoff in the layer's zone)."""
+    zone = ZoneInfo(layer.zone_name)
+    restriction = layer.restrictions[0] if layer.restrictions else {}
+    return LayerForm(
+        schedule_zone=layer.schedule.time_zone,
+        prefix=f"layer{layer.id}",
+        initial={
+            "name": layer.name,
+            "participants": "\n".join(m.user.username for m in layer.members.all()),
+            "unit": layer.unit,
+            "count": layer.count,
+            "handoff": layer.anchor.astimezone(zone).strftime("%Y-%m-%dT%H:%M"),
+            "priority": layer.priority,
+            "time_zone": layer.time_zone,
+            "restrict_days": restriction.get("days", []),
+            "restrict_start": restriction.get("start"),
+            "restrict_end": restriction.get("end"),
+        },
+    )
+
+
+@require_POST
+@login_required
+def layer_edit(request: HttpRequest, layer_id: int) -> HttpResponse:
+    """Change a layer; once started, the change applies from its next handoff."""
+    layer = get_object_or_404(
+        Layer.objects.filter(
+            schedule__in=selectors.schedule_visible_to(request.user)
+        ).select_related("schedule"),
+        id=layer_id,
+    )
+    form = LayerForm(
+        request.POST, schedule_zone=layer.schedule.time_zone, prefix=f"layer{layer.id}"
+    )
+    status = 422
+    if form.is_valid():
+        d = form.cleaned_data
+        changes = {
+            "name": d["name"],
+            "priority": d["priority"],
+            "unit": d["unit"],
+            "count": d["count"],
+            "time_zone": d["time_zone"],
+            "restrictions": form.restrictions(),
+        }
+        if form.anchor() != layer.anchor:
+            changes["anchor"] = form.anchor()
+        try:
+            services.layer_update(
+                actor=request.user, layer_id=layer.id, users=d["participants"], **changes
+            )
+        except ApplicationError as exc:
+            status = _apply(form, exc)
+        else:
+            return _done(request, layer.schedule, "layers")
+    return _render_schedule(
+        request, layer.schedule, forms={"edit": (layer.id, form)}, status=status
+    )
 
 
 @require_POST

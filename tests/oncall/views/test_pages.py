@@ -204,3 +204,34 @@ def test_create_a_schedule_and_a_bad_zone_is_refused(client, people, team):
     )
     schedule = Schedule.objects.get(name="Nights")
     assert ok.status_code == 303 and ok["Location"] == reverse("oncall:detail", args=[schedule.id])
+
+
+def test_editing_a_started_layer_applies_from_the_next_handoff(client, people, team):
+    manager, li, aoife = people
+    schedule = make_schedule(manager, team, [li, aoife])
+    layer = schedule.layers.get()
+    before = client_now = timezone.now()
+    client.force_login(manager)
+    prefix = f"layer{layer.id}-"
+    handoff = layer.anchor.astimezone(SH).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(
+        reverse("oncall:layer-edit", args=[layer.id]),
+        {
+            prefix + "name": "Daily",
+            prefix + "participants": "li\naoife\nwang",
+            prefix + "unit": "days",
+            prefix + "count": 1,
+            prefix + "handoff": handoff,
+            prefix + "priority": 0,
+        },
+        **HTMX,
+    )
+    assert response.status_code == 200
+    old, new = Layer.objects.order_by("id")
+    assert old.active_until is not None and old.active_until > before
+    assert new.active_from == old.active_until and new.previous_id == old.id
+    assert {m.user.username for m in new.members.all()} == {"li", "aoife", "wang"}
+    from oncall.selectors import oncall_now
+
+    now_row = oncall_now(schedules=Schedule.objects.all(), at=client_now)[0]
+    assert now_row.now.end >= old.active_until  # whoever is on now stays on until the handoff
