@@ -83,7 +83,8 @@ def seed(stdout=None) -> int:
         time_zone="Asia/Shanghai",
         restrictions=[{"days": [1, 2, 3, 4, 5, 6, 7], "start": "09:00", "end": "18:00"}],
     )
-    start = timezone.now() + timedelta(days=2)
+    # Tuesday of next week, when the weekly rotation puts Li Lei on call.
+    start = _monday_at("Asia/Shanghai", 9) + timedelta(days=15)
     services.override_create(
         actor=admin,
         schedule=cn,
