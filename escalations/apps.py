@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class EscalationsConfig(AppConfig):
     name = "escalations"
     verbose_name = _("Escalations")
+
+    def ready(self) -> None:
+        from escalations import receivers  # noqa: F401 - connects the incident signals

@@ -25,6 +25,13 @@ app.conf.beat_schedule = {
         "schedule": 2.0,
         "options": {"expires": 2, "queue": "critical"},
     },
+    # Escalations: fire due steps and send due deliveries (the safety net
+    # under the on-commit fast path).
+    "escalations-sweep": {
+        "task": "escalations.tasks.sweep_escalations",
+        "schedule": 1.0,
+        "options": {"expires": 1, "queue": "critical"},
+    },
     # On-call: "you are on call soon" notices, and gaps found two weeks ahead.
     "oncall-sweep-handoffs": {
         "task": "oncall.tasks.sweep_handoffs",

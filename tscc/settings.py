@@ -221,6 +221,7 @@ CELERY_TASK_QUEUES_ALL = ["critical", "default", "bulk"]
 CELERY_TASK_ROUTES = {
     "tscc.tasks.*": {"queue": "default"},
     "incidents.tasks.*": {"queue": "critical"},
+    "escalations.tasks.*": {"queue": "critical"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -262,6 +263,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
+# Links in pages and e-mails (acknowledge links, incident URLs).
+TSCC_BASE_URL = env("TSCC_BASE_URL", default="http://localhost:8000")
+SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
 # Demo data seeders run by `manage.py seed_demo`, one per app, in order.
 DEMO_SEEDERS = ["incidents.demo.seed", "oncall.demo.seed"]
 DEFAULT_USER_TIME_ZONE = env("DEFAULT_USER_TIME_ZONE", default="Asia/Shanghai")

@@ -24,6 +24,7 @@ urlpatterns = [
     path("incidents/", include("incidents.urls")),
     path("oncall/ical/", include("oncall.feed_urls")),
     path("oncall/", include("oncall.urls")),
+    path("escalations/", include("escalations.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("incidents.api.urls")),

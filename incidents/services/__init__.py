@@ -31,6 +31,7 @@ from incidents.services.severity import (
 from incidents.services.timers import timer_fire, timers_sweep
 from incidents.services.work import (
     incident_add_note,
+    incident_log_page,
     incident_pin_fact,
     incident_record_decision,
     incident_task_create,
@@ -54,6 +55,7 @@ __all__ = [
     "incident_hand_over_command",
     "incident_join",
     "incident_link",
+    "incident_log_page",
     "incident_merge",
     "incident_pin_fact",
     "incident_record_decision",

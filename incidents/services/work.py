@@ -426,3 +426,12 @@ def incident_update_details(
         timers_arm_grading(incident)
         reports_sync(incident=incident, actor=actor)
     return incident
+
+
+@transaction.atomic
+def incident_log_page(*, incident_id: int, text: str = "", data: dict) -> TimelineEvent:
+    """Record paging on the timeline (called by escalations; no actor: the
+    system pages). `data["action"]` says what happened: paged, escalated,
+    nobody_to_page, acknowledged, exhausted."""
+    incident = incident_lock(incident_id)
+    return timeline_append(incident=incident, kind="page", text=text, data=data)

@@ -222,6 +222,15 @@ SENTENCES = {
         _("Details changed: %(fields)s.")
         % {"fields": ", ".join(sorted(field_label(name) for name in d.get("changes", {})))}
     ),
+    "page": lambda d: (
+        {
+            "paged": _("Paged %(names)s (level %(level)s)."),
+            "nobody_to_page": _("Level %(level)s had nobody to page; moved on at once."),
+            "acknowledged": _("%(names)s acknowledged the page."),
+            "exhausted": _("The escalation policy ran out without an acknowledgement."),
+        }.get(d.get("action"), _("Page."))
+        % {"names": ", ".join(d.get("names", [])), "level": d.get("level", "")}
+    ),
     "note": lambda d: "",
     "decision": lambda d: _("Decision") + (f" · {d['policy']}" if d.get("policy") else ""),
 }

@@ -1,0 +1,23 @@
+"""escalations listens to incidents (never the other way round)."""
+
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from incidents.domain.lifecycle import DONE_STATES
+from incidents.signals import incident_declared, incident_state_changed
+
+
+@receiver(incident_declared, dispatch_uid="escalations.start")
+def start_paging(sender, incident_id: int, **kwargs) -> None:
+    from escalations.services import escalation_start
+
+    escalation_start(incident_id=incident_id)
+
+
+@receiver(incident_state_changed, dispatch_uid="escalations.stop")
+def stop_paging(sender, incident_id: int, current: str, **kwargs) -> None:
+    from escalations.services import escalations_resolve
+
+    if current in {s.value for s in DONE_STATES}:
+        escalations_resolve(incident_id=incident_id)

@@ -1,0 +1,450 @@
+"""The paging engine: durable rows first, fast hints second (ARCHITECTURE.md).
+
+An incident's escalation pages by a frozen snapshot of its policy. Each step
+is a Timer row; firing is a state change under a row lock, so two sweeps or a
+replayed task fire it once. Pages and deliveries are rows written in the
+same transaction; deliveries are claimed with a lease, re-check that the page
+is still open just before the provider call, carry an idempotency key, and
+retry with backoff before falling back to the in-app channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from escalations.delivery import DeliveryError, Message, Target, adapter_for
+from escalations.domain.notify import QuietHours, Rule, Urgency, plan_notifications, urgency_for
+from escalations.domain.policy import Level, PolicySnapshot, Step, TargetKind, next_due, step_at
+from escalations.domain.policy import Target as PolicyTarget
+from escalations.models import (
+    ContactMethod,
+    Delivery,
+    DeliveryAttempt,
+    Escalation,
+    EscalationPolicy,
+    NotificationRule,
+    Page,
+    RoutingRule,
+    Timer,
+)
+from incidents import services as incident_services
+from incidents.models import Incident
+from oncall.selectors import oncall_user_ids
+from tscc.exceptions import ApplicationError
+from tscc.realtime import notify_user
+from tscc.roles import OPERATIONS_ROLES
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)  # a claimed delivery is retried after this if the worker dies
+MAX_ATTEMPTS = 5
+ACK_SALT = "tscc.page-ack"
+ACK_MAX_AGE = 24 * 3600
+HIGHEST = ("sev0", "sev1")
+
+
+class NotAllowed(ApplicationError):
+    code = "not_allowed"
+    http_status = 403
+
+
+# --- Policies ----------------------------------------------------------------
+
+
+def policy_snapshot(policy: EscalationPolicy) -> dict:
+    levels = []
+    for level in policy.levels.prefetch_related("targets").order_by("position"):
+        levels.append(
+            {
+                "wait": level.wait_minutes,
+                "targets": [{"kind": t.kind, "id": t.target_id} for t in level.targets.all()],
+            }
+        )
+    final = [{"kind": "user", "id": policy.final_user_id}] if policy.final_user_id else []
+    return {
+        "policy": policy.id,
+        "name": policy.name,
+        "levels": levels,
+        "repeat": policy.repeat,
+        "final": final,
+    }
+
+
+def to_domain(snapshot: dict) -> PolicySnapshot:
+    def targets(raw):
+        return tuple(PolicyTarget(TargetKind(t["kind"]), t["id"]) for t in raw)
+
+    return PolicySnapshot(
+        levels=tuple(
+            Level(targets(level["targets"]), level["wait"]) for level in snapshot["levels"]
+        ),
+        repeat=snapshot.get("repeat", 0),
+        final=targets(snapshot.get("final", [])),
+    )
+
+
+def route(incident: Incident) -> EscalationPolicy | None:
+    """The first routing rule that matches the incident's severity, category and team."""
+    for rule in RoutingRule.objects.select_related("policy").order_by("position", "id"):
+        if rule.severities and incident.severity not in rule.severities:
+            continue
+        if rule.categories and incident.category.code not in rule.categories:
+            continue
+        if rule.team_id and rule.team_id != incident.team_id:
+            continue
+        return rule.policy
+    return None
+
+
+def resolve_target(target: PolicyTarget, *, at: datetime) -> list[int]:
+    """The people a target means at `at`: a user, whoever is on call, or a team."""
+    User = get_user_model()
+    if target.kind is TargetKind.USER:
+        return list(User.objects.filter(id=target.id, is_active=True).values_list("id", flat=True))
+    if target.kind is TargetKind.SCHEDULE:
+        return oncall_user_ids(schedule_id=target.id, at=at)
+    return list(
+        User.objects.filter(
+            teams=target.id, is_active=True, role__in=[r.value for r in OPERATIONS_ROLES]
+        ).values_list("id", flat=True)
+    )
+
+
+# --- Starting, firing, ending --------------------------------------------------
+
+
+@transaction.atomic
+def escalation_start(
+    *, incident_id: int, policy: EscalationPolicy | None = None
+) -> Escalation | None:
+    """Start paging for an incident by its routing rules (or `policy`). A
+    second start while one is active returns the active one."""
+    incident = Incident.objects.select_for_update().select_related("category").get(id=incident_id)
+    active = Escalation.objects.filter(incident=incident, state=Escalation.State.ACTIVE).first()
+    if active is not None:
+        return active
+    policy = policy or route(incident)
+    if policy is None or not policy.levels.exists():
+        return None
+    now = timezone.now()
+    escalation = Escalation.objects.create(
+        incident=incident, policy=policy, snapshot=policy_snapshot(policy), started_at=now
+    )
+    timer = Timer.objects.create(
+        kind=Timer.Kind.ESCALATE, escalation=escalation, step=0, due_at=now
+    )
+    _fast_fire(timer.id)
+    return escalation
+
+
+def _fast_fire(timer_id: int) -> None:
+    from escalations.tasks import fire_timer_task
+
+    transaction.on_commit(
+        lambda: fire_timer_task.apply_async((timer_id,), queue="critical"), robust=True
+    )
+
+
+def _fast_send(delivery_ids: list[int]) -> None:
+    from escalations.tasks import send_delivery_task
+
+    for delivery_id in delivery_ids:
+        transaction.on_commit(
+            lambda d=delivery_id: send_delivery_task.apply_async((d,), queue="critical"),
+            robust=True,
+        )
+
+
+def _rules_for(user_id: int) -> tuple[Rule, ...]:
+    return tuple(
+        Rule(r.channel, r.delay_minutes, Urgency(r.urgency))
+        for r in NotificationRule.objects.filter(user_id=user_id)
+    )
+
+
+def _plan_deliveries(page: Page, incident: Incident, now: datetime) -> list[int]:
+    methods = {
+        m.channel: m for m in ContactMethod.objects.filter(user_id=page.user_id, enabled=True)
+    }
+    quiet = None
+    user = page.user
+    if getattr(user, "quiet_start", None) and getattr(
+        user, "quiet_end", None
+    ):  # pragma: no cover - later
+        quiet = QuietHours(user.quiet_start, user.quiet_end, user.time_zone)
+    plan = plan_notifications(
+        _rules_for(page.user_id),
+        paged_at=now,
+        urgency=urgency_for(incident.severity),
+        highest_severity=incident.severity in HIGHEST,
+        quiet=quiet,
+    )
+    made = []
+    for i, (channel, at) in enumerate(plan):
+        if channel != "app" and channel not in methods:
+            continue  # no contact method for this channel: skip it, the others still go
+        method = methods.get(channel)
+        delivery = Delivery.objects.create(
+            page=page,
+            channel=channel,
+            destination=method.address if method else "",
+            due_at=at,
+            idempotency_key=f"page-{page.id}-{i}-{channel}",
+        )
+        made.append(delivery.id)
+    if not made:  # never leave a page with no way to reach the person
+        made.append(
+            Delivery.objects.create(
+                page=page, channel="app", due_at=now, idempotency_key=f"page-{page.id}-app"
+            ).id
+        )
+    return made
+
+
+@transaction.atomic
+def timer_fire(*, timer_id: int) -> bool:
+    """Fire one escalation step exactly once. Returns whether it fired."""
+    timer = Timer.objects.select_for_update().get(id=timer_id)
+    if timer.state != Timer.State.PENDING:
+        return False
+    escalation = (
+        Escalation.objects.select_for_update()
+        .select_related("incident")
+        .get(id=timer.escalation_id)
+    )
+    now = timezone.now()
+    if escalation.state != Escalation.State.ACTIVE or escalation.step != timer.step:
+        timer.state = Timer.State.CANCELLED
+        timer.save(update_fields=["state"])
+        return False
+    timer.state, timer.fired_at = Timer.State.FIRED, now
+    timer.save(update_fields=["state", "fired_at"])
+    policy = to_domain(escalation.snapshot)
+    step = step_at(policy, timer.step)
+    incident = escalation.incident
+    if step is None:
+        escalation.state, escalation.ended_at = Escalation.State.EXHAUSTED, now
+        escalation.save(update_fields=["state", "ended_at"])
+        incident_services.incident_log_page(incident_id=incident.id, data={"action": "exhausted"})
+        return True
+    Page.objects.filter(
+        escalation=escalation, state__in=[Page.State.TRIGGERED, Page.State.NOTIFIED]
+    ).update(state=Page.State.ESCALATED)
+    user_ids = sorted({uid for target in step.targets for uid in resolve_target(target, at=now)})
+    deliveries = []
+    users = {u.id: u for u in get_user_model().objects.filter(id__in=user_ids)}
+    for uid in user_ids:
+        page, created = Page.objects.get_or_create(
+            escalation=escalation, step=step.number, user=users[uid]
+        )
+        if created:
+            deliveries += _plan_deliveries(page, incident, now)
+    escalation.step = step.number + 1
+    escalation.save(update_fields=["step"])
+    Timer.objects.get_or_create(
+        escalation=escalation,
+        kind=Timer.Kind.ESCALATE,
+        step=escalation.step,
+        defaults={"due_at": next_due(step, now, resolved_count=len(user_ids))},
+    )
+    _log_step(incident, step, [str(users[u]) for u in user_ids])
+    _fast_send([d for d in deliveries if Delivery.objects.filter(id=d, due_at__lte=now).exists()])
+    return True
+
+
+def _log_step(incident: Incident, step: Step, names: list[str]) -> None:
+    level = "final" if step.final else f"{step.level_index + 1}/{step.round + 1}"
+    if names:
+        incident_services.incident_log_page(
+            incident_id=incident.id, data={"action": "paged", "names": names, "level": level}
+        )
+        return
+    incident_services.incident_log_page(
+        incident_id=incident.id, data={"action": "nobody_to_page", "level": level}
+    )
+    commander = incident.role_assignments.filter(role="commander", released_at__isnull=True).first()
+    if commander is not None:
+        text = _("%(ref)s: level %(level)s had nobody to page.") % {
+            "ref": incident.reference,
+            "level": level,
+        }
+        transaction.on_commit(
+            lambda: notify_user(commander.user_id, text=text, level="warning"), robust=True
+        )
+
+
+def _close(escalation: Escalation, state: str, now: datetime) -> None:
+    escalation.state, escalation.ended_at = state, now
+    escalation.save(update_fields=["state", "ended_at", "acknowledged_at", "acknowledged_by"])
+    Timer.objects.filter(escalation=escalation, state=Timer.State.PENDING).update(
+        state=Timer.State.CANCELLED
+    )
+    Delivery.objects.filter(page__escalation=escalation, state=Delivery.State.PENDING).update(
+        state=Delivery.State.CANCELLED
+    )
+
+
+@transaction.atomic
+def page_acknowledge(*, actor, page_id: int) -> Page:
+    """Acknowledge: the escalation stops (timers and pending deliveries are
+    cancelled), the person joins the incident, and it is on the timeline."""
+    page = Page.objects.select_for_update().select_related("escalation").get(id=page_id)
+    escalation = Escalation.objects.select_for_update().get(id=page.escalation_id)
+    if page.user_id != actor.id and not actor.has_perm("incidents.command", escalation.incident):
+        raise NotAllowed(_("This page is for someone else."))
+    now = timezone.now()
+    if page.state != Page.State.ACKNOWLEDGED:
+        page.state, page.acknowledged_at = Page.State.ACKNOWLEDGED, now
+        page.save(update_fields=["state", "acknowledged_at"])
+    if escalation.state == Escalation.State.ACTIVE:
+        escalation.acknowledged_at, escalation.acknowledged_by = now, actor
+        _close(escalation, Escalation.State.ACKNOWLEDGED, now)
+        incident_services.incident_join(actor=actor, incident_id=escalation.incident_id)
+        incident_services.incident_acknowledge(actor=actor, incident_id=escalation.incident_id)
+        incident_services.incident_log_page(
+            incident_id=escalation.incident_id,
+            data={"action": "acknowledged", "names": [str(actor)]},
+        )
+    return page
+
+
+@transaction.atomic
+def escalations_resolve(*, incident_id: int) -> int:
+    """The incident is done: every active escalation stops. Returns how many."""
+    now = timezone.now()
+    count = 0
+    for escalation in Escalation.objects.select_for_update().filter(
+        incident_id=incident_id, state=Escalation.State.ACTIVE
+    ):
+        _close(escalation, Escalation.State.RESOLVED, now)
+        Page.objects.filter(escalation=escalation).exclude(state=Page.State.ACKNOWLEDGED).update(
+            state=Page.State.RESOLVED
+        )
+        count += 1
+    return count
+
+
+# --- Deliveries ------------------------------------------------------------------
+
+
+def ack_token(page_id: int) -> str:
+    return signing.TimestampSigner(salt=ACK_SALT).sign(str(page_id))
+
+
+def page_from_token(token: str) -> Page | None:
+    try:
+        page_id = int(signing.TimestampSigner(salt=ACK_SALT).unsign(token, max_age=ACK_MAX_AGE))
+    except (signing.BadSignature, ValueError):
+        return None
+    return Page.objects.select_related("escalation__incident", "user").filter(id=page_id).first()
+
+
+def _claim(delivery_id: int, now: datetime) -> Delivery | None:
+    """Take a due delivery under its row lock and lease it; None if it is not
+    due, already taken, or its page no longer needs it (cancelled then)."""
+    with transaction.atomic():
+        delivery = (
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("page__escalation__incident", "page__user")
+            .filter(id=delivery_id, state=Delivery.State.PENDING, due_at__lte=now)
+            .first()
+        )
+        if delivery is None:
+            return None
+        if (
+            delivery.page.escalation.state != Escalation.State.ACTIVE
+            or delivery.page.state == Page.State.ACKNOWLEDGED
+        ):
+            delivery.state = Delivery.State.CANCELLED
+            delivery.save(update_fields=["state"])
+            return None
+        delivery.attempts += 1
+        delivery.due_at = now + LEASE
+        delivery.save(update_fields=["attempts", "due_at"])
+        return delivery
+
+
+def _message(delivery: Delivery) -> Message:
+    incident = delivery.page.escalation.incident
+    base = getattr(settings, "TSCC_BASE_URL", "http://localhost:8000").rstrip("/")
+    return Message(
+        title=f"[{incident.severity.upper()}] {incident.reference}",
+        text=incident.display_title,
+        url=f"{base}/incidents/{incident.id}/",
+        ack_url=f"{base}/escalations/ack/{ack_token(delivery.page_id)}/",
+        idempotency_key=delivery.idempotency_key,
+    )
+
+
+def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
+    """Send one due delivery (at most once at a time; retried with backoff)."""
+    now = now or timezone.now()
+    delivery = _claim(delivery_id, now)
+    if delivery is None:
+        return False
+    method = ContactMethod.objects.filter(
+        user_id=delivery.page.user_id, channel=delivery.channel, enabled=True
+    ).first()
+    target = Target(delivery.page.user_id, delivery.destination, method.secret if method else "")
+    try:
+        provider_id = adapter_for(delivery.channel)(target, _message(delivery))
+    except (DeliveryError, KeyError) as exc:
+        _record_failure(delivery.id, str(exc)[:300], now)
+        return False
+    with transaction.atomic():
+        d = Delivery.objects.select_for_update().get(id=delivery.id)
+        d.state, d.sent_at, d.provider_id = Delivery.State.SENT, timezone.now(), provider_id[:200]
+        d.save(update_fields=["state", "sent_at", "provider_id"])
+        DeliveryAttempt.objects.create(delivery=d, ok=True, provider_id=provider_id[:200])
+        Page.objects.filter(id=d.page_id, state=Page.State.TRIGGERED).update(
+            state=Page.State.NOTIFIED
+        )
+    return True
+
+
+def _record_failure(delivery_id: int, error: str, now: datetime) -> None:
+    log.warning("delivery %s failed: %s", delivery_id, error)
+    with transaction.atomic():
+        d = Delivery.objects.select_for_update().get(id=delivery_id)
+        DeliveryAttempt.objects.create(delivery=d, ok=False, detail=error)
+        d.last_error = error
+        if d.attempts >= MAX_ATTEMPTS:
+            d.state = Delivery.State.FAILED
+            if d.channel != "app":  # fall back to the channel that needs no provider
+                Delivery.objects.get_or_create(
+                    idempotency_key=f"{d.idempotency_key}-fallback",
+                    defaults={"page_id": d.page_id, "channel": "app", "due_at": timezone.now()},
+                )
+        else:
+            d.due_at = now + timedelta(seconds=min(300, 5 * 2 ** (d.attempts - 1)))
+        d.save(update_fields=["state", "due_at", "last_error"])
+
+
+# --- Sweeps ------------------------------------------------------------------------
+
+
+def sweep(*, now: datetime | None = None, limit: int = 200) -> tuple[int, int]:
+    """Fire due timers and send due deliveries. The safety net under the
+    on-commit fast path; beat runs it every second."""
+    now = now or timezone.now()
+    timer_ids = list(
+        Timer.objects.filter(state=Timer.State.PENDING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    fired = sum(timer_fire(timer_id=t) for t in timer_ids)
+    delivery_ids = list(
+        Delivery.objects.filter(state=Delivery.State.PENDING, due_at__lte=now)
+        .order_by("due_at")
+        .values_list("id", flat=True)[:limit]
+    )
+    sent = sum(delivery_send(delivery_id=d, now=now) for d in delivery_ids)
+    return fired, sent

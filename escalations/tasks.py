@@ -1,0 +1,29 @@
+"""Thin tasks: an id, a guarded service call. The sweep is the safety net."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def fire_timer_task(timer_id: int) -> bool:
+    from escalations.services import sweep, timer_fire
+
+    fired = timer_fire(timer_id=timer_id)
+    if fired:
+        sweep(limit=50)  # send what the step made due now
+    return fired
+
+
+@shared_task(acks_late=True)
+def send_delivery_task(delivery_id: int) -> bool:
+    from escalations.services import delivery_send
+
+    return delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True)
+def sweep_escalations() -> list[int]:
+    from escalations.services import sweep
+
+    return list(sweep())
