@@ -183,3 +183,33 @@ def test_the_signed_link_acknowledges_in_one_tap_and_expires(client, cast, polic
     assert done.status_code == 200 and b"Escalation stopped" in done.content
     assert Escalation.objects.get().state == "acknowledged"
     assert client.get(reverse("escalations:ack", args=["forged:token"])).status_code == 404
+
+
+def test_my_pages_acknowledge_in_one_tap_and_the_incident_shows_the_history(client, cast, policy):
+    manager, first, _second = cast
+    incident, escalation = start(manager)
+    services.timer_fire(timer_id=Timer.objects.get(escalation=escalation, step=0).id)
+    client.force_login(first)
+    page = client.get(reverse("escalations:my-pages")).content.decode()
+    assert incident.reference in page and "Acknowledge" in page
+    ack = client.post(
+        reverse("escalations:page-ack", args=[Page.objects.get().id]), HTTP_HX_REQUEST="true"
+    )
+    assert ack.status_code == 200 and "Nothing waiting for you." in ack.content.decode()
+    assert Escalation.objects.get().state == "acknowledged"
+    history = client.get(reverse("escalations:incident-pages", args=[incident.id])).content.decode()
+    assert "First Responder" in history and "Acknowledged" in history
+
+
+def test_pages_are_private(client, cast, policy, make_user):
+    manager, _first, _second = cast
+    _incident, escalation = start(manager)
+    services.timer_fire(timer_id=Timer.objects.get(escalation=escalation, step=0).id)
+    client.force_login(make_user(Role.RESPONDER))
+    assert (
+        client.post(reverse("escalations:page-ack", args=[Page.objects.get().id])).status_code
+        == 404
+    )
+    client.force_login(make_user(Role.BPO_LEAD))
+    assert client.get(reverse("escalations:incident-pages", args=[_incident.id])).status_code == 404
+    assert client.get(reverse("escalations:my-pages")).status_code == 403
