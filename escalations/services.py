@@ -399,6 +399,10 @@ def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
     except (DeliveryError, KeyError) as exc:
         _record_failure(delivery.id, str(exc)[:300], now)
         return False
+    except Exception as exc:  # noqa: BLE001 - one bad adapter must not stop the sweep
+        log.exception("delivery %s: unexpected adapter error", delivery.id)
+        _record_failure(delivery.id, type(exc).__name__, now)
+        return False
     with transaction.atomic():
         d = Delivery.objects.select_for_update().get(id=delivery.id)
         d.state, d.sent_at, d.provider_id = Delivery.State.SENT, timezone.now(), provider_id[:200]

@@ -27,3 +27,17 @@ def sweep_escalations() -> list[int]:
     from escalations.services import sweep
 
     return list(sweep())
+
+
+@shared_task
+def audit_escalations() -> list[int]:
+    from escalations.auditor import audit
+
+    return audit()
+
+
+@shared_task
+def check_policies() -> list[int]:
+    from escalations.auditor import warn_empty_policies
+
+    return warn_empty_policies()

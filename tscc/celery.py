@@ -32,6 +32,18 @@ app.conf.beat_schedule = {
         "schedule": 1.0,
         "options": {"expires": 1, "queue": "critical"},
     },
+    # Escalations: the auditor flags steps and deliveries late by more than a
+    # minute; the health check warns about policies that would page nobody.
+    "escalations-audit": {
+        "task": "escalations.tasks.audit_escalations",
+        "schedule": 30.0,
+        "options": {"expires": 30},
+    },
+    "escalations-check-policies": {
+        "task": "escalations.tasks.check_policies",
+        "schedule": 600.0,
+        "options": {"expires": 600},
+    },
     # On-call: "you are on call soon" notices, and gaps found two weeks ahead.
     "oncall-sweep-handoffs": {
         "task": "oncall.tasks.sweep_handoffs",

@@ -38,20 +38,22 @@ class Message:
 
 def _post_json(url: str, payload: dict, headers: dict | None = None) -> str:
     body = json.dumps(payload, ensure_ascii=False).encode()
-    request = urllib.request.Request(  # noqa: S310 - http(s) URLs validated on save
-        url,
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json", **(headers or {})},
-    )
+    if not url.startswith(("https://", "http://")):
+        raise DeliveryError("the address is not an http(s) URL")
     try:
+        request = urllib.request.Request(  # noqa: S310 - scheme checked above
+            url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
             reply = response.read(2000).decode("utf-8", "replace")
             if response.status >= 300:
                 raise DeliveryError(f"HTTP {response.status}")
     except urllib.error.HTTPError as exc:
         raise DeliveryError(f"HTTP {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
         raise DeliveryError(type(exc).__name__) from None
     return reply[:200]
 

@@ -213,3 +213,16 @@ def test_pages_are_private(client, cast, policy, make_user):
     client.force_login(make_user(Role.BPO_LEAD))
     assert client.get(reverse("escalations:incident-pages", args=[_incident.id])).status_code == 404
     assert client.get(reverse("escalations:my-pages")).status_code == 403
+
+
+def test_a_malformed_address_fails_cleanly_and_falls_back(cast, policy):
+    manager, first, _second = cast
+    ContactMethod.objects.create(user=first, channel="slack", address="hooks.slack.com/x")
+    NotificationRule.objects.create(user=first, channel="slack", delay_minutes=0, urgency="low")
+    NotificationRule.objects.create(user=first, channel="slack", delay_minutes=0, urgency="high")
+    _incident, escalation = start(manager)
+    services.timer_fire(timer_id=Timer.objects.get(escalation=escalation, step=0).id)
+    delivery = Delivery.objects.get(page__escalation=escalation)
+    assert services.delivery_send(delivery_id=delivery.id, now=timezone.now()) is False
+    delivery.refresh_from_db()
+    assert delivery.attempt_log.get().ok is False and "http(s)" in delivery.last_error
