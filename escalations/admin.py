@@ -45,3 +45,21 @@ class RecordAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(m.Integration)
+class IntegrationAdmin(admin.ModelAdmin):
+    """Tokens are issued by escalations.alerts.integration_create; the hash
+    and prefix are shown read-only, the secret never."""
+
+    list_display = ["name", "kind", "prefix", "default_category", "default_severity", "active"]
+    readonly_fields = ["token_hash", "prefix", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(m.Alert)
+class AlertAdmin(RecordAdmin):
+    list_display = ["integration", "dedup_key", "status", "incident", "count", "last_seen_at"]
+    list_filter = ["status", "integration"]

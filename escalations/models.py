@@ -287,3 +287,72 @@ class Timer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} step {self.step} due {self.due_at:%H:%M:%S} ({self.state})"
+
+
+class Integration(models.Model):
+    """A monitoring tool that sends alerts: its token is stored as a SHA-256."""
+
+    class Kind(models.TextChoices):
+        GENERIC = "generic", _("Generic JSON")
+        ALERTMANAGER = "alertmanager", _("Prometheus Alertmanager")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.GENERIC)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("token prefix"), max_length=16, editable=False)
+    default_category = models.CharField(
+        _("default category"), max_length=40, default="tooling_outage", help_text=_("A code.")
+    )
+    default_severity = models.CharField(_("default severity"), max_length=4, default="sev2")
+    team = models.ForeignKey(
+        "tscc.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        USER,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Declares the incidents its alerts open."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Alert(models.Model):
+    """One alert of an integration, deduplicated by its key."""
+
+    class Status(models.TextChoices):
+        FIRING = "firing", _("Firing")
+        RESOLVED = "resolved", _("Resolved")
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="alerts")
+    dedup_key = models.CharField(max_length=255)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.FIRING)
+    incident = models.ForeignKey(
+        "incidents.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    payload = models.JSONField(default=dict)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "dedup_key"], name="alert_dedup_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.integration}: {self.dedup_key} ({self.status})"

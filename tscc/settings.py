@@ -307,6 +307,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_ANON_RATE", default="60/min"),
         "user": env("API_USER_RATE", default="1200/min"),
+        "alerts": env("API_ALERTS_RATE", default="600/min"),
     },
     "EXCEPTION_HANDLER": "tscc.exceptions.api_exception_handler",
 }
