@@ -38,7 +38,7 @@ class PlainAdmin(admin.ModelAdmin):
     pass
 
 
-@admin.register(m.Escalation, m.Page, m.Delivery, m.DeliveryAttempt, m.Timer)
+@admin.register(m.Escalation, m.Page, m.Delivery, m.DeliveryAttempt, m.Timer, m.SlaBreach)
 class RecordAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False

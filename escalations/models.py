@@ -356,3 +356,34 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration}: {self.dedup_key} ({self.status})"
+
+
+class SlaBreach(models.Model):
+    """A missed deadline, recorded once (the unique key is the guarantee)."""
+
+    class Kind(models.TextChoices):
+        ACK = "ack", _("Acknowledge")
+        UPDATE = "update", _("Status update")
+        REPORT = "report", _("Regulatory report")
+
+    incident = models.ForeignKey(
+        "incidents.Incident", on_delete=models.CASCADE, related_name="sla_breaches"
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    ref = models.PositiveIntegerField(default=0, help_text=_("The report, for report deadlines."))
+    due_at = models.DateTimeField()
+    fired_at = models.DateTimeField(default=timezone.now)
+    acted = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-fired_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "kind", "ref", "due_at"], name="sla_breach_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.kind} breach of incident {self.incident_id} (due {self.due_at:%Y-%m-%d %H:%M})"
+        )

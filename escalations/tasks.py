@@ -41,3 +41,10 @@ def check_policies() -> list[int]:
     from escalations.auditor import warn_empty_policies
 
     return warn_empty_policies()
+
+
+@shared_task(acks_late=True)
+def sweep_sla() -> int:
+    from escalations.sla import sla_sweep
+
+    return sla_sweep()

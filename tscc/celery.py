@@ -44,6 +44,12 @@ app.conf.beat_schedule = {
         "schedule": 600.0,
         "options": {"expires": 600},
     },
+    # SLA deadlines (acknowledge, update cadence, report due): breaches once.
+    "escalations-sla": {
+        "task": "escalations.tasks.sweep_sla",
+        "schedule": 5.0,
+        "options": {"expires": 5, "queue": "critical"},
+    },
     # On-call: "you are on call soon" notices, and gaps found two weeks ahead.
     "oncall-sweep-handoffs": {
         "task": "oncall.tasks.sweep_handoffs",

@@ -24,6 +24,11 @@ ROLE_NAMES = dict(IncidentRole.choices)
 NUDGE_NAMES = dict(IncidentTimer.Kind.choices)
 AUDIENCES = dict(StatusUpdate.Audience.choices)
 REVIEW_STATES = dict(Review.State.choices)
+SLA_NAMES = {
+    "ack": _("acknowledge"),
+    "update": _("status update"),
+    "report": _("regulatory report"),
+}
 
 
 def field_label(name: str) -> str:
@@ -228,8 +233,14 @@ SENTENCES = {
             "nobody_to_page": _("Level %(level)s had nobody to page; moved on at once."),
             "acknowledged": _("%(names)s acknowledged the page."),
             "exhausted": _("The escalation policy ran out without an acknowledgement."),
+            "sla_breach": _("Deadline missed: %(sla)s (%(late)s min late)."),
         }.get(d.get("action"), _("Page."))
-        % {"names": ", ".join(d.get("names", [])), "level": d.get("level", "")}
+        % {
+            "names": ", ".join(d.get("names", [])),
+            "level": d.get("level", ""),
+            "sla": SLA_NAMES.get(d.get("sla"), d.get("sla", "")),
+            "late": d.get("late_minutes", ""),
+        }
     ),
     "note": lambda d: "",
     "decision": lambda d: _("Decision") + (f" · {d['policy']}" if d.get("policy") else ""),
