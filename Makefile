@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint messages venv clean bench bench-incidents bench-oncall
+.PHONY: help run test lint messages venv clean bench bench-incidents bench-oncall bench-escalations
 
 help:
 	@echo "make run    start TSCC on http://localhost:8000/ (Ctrl-C stops everything)"
@@ -44,13 +44,16 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks print numbers (medians, p95, query counts); see bench/.
-bench: bench-incidents bench-oncall
+bench: bench-incidents bench-oncall bench-escalations
 
 bench-incidents: $(STAMP)
 	$(BIN)/python bench/incidents_list.py
 
 bench-oncall: $(STAMP)
 	$(BIN)/python bench/oncall.py
+
+bench-escalations: $(STAMP)
+	$(BIN)/python bench/escalations.py
 
 # Needs GNU gettext; the compiled .mo files are committed so a fresh
 # machine needs no gettext at all.
