@@ -153,16 +153,6 @@ def _fast_fire(timer_id: int) -> None:
     )
 
 
-def _fast_send(delivery_ids: list[int]) -> None:
-    from escalations.tasks import send_delivery_task
-
-    for delivery_id in delivery_ids:
-        transaction.on_commit(
-            lambda d=delivery_id: send_delivery_task.apply_async((d,), queue="critical"),
-            robust=True,
-        )
-
-
 def _rules_for(user_id: int) -> tuple[Rule, ...]:
     return tuple(
         Rule(r.channel, r.delay_minutes, Urgency(r.urgency))
@@ -239,14 +229,13 @@ def timer_fire(*, timer_id: int) -> bool:
         escalation=escalation, state__in=[Page.State.TRIGGERED, Page.State.NOTIFIED]
     ).update(state=Page.State.ESCALATED)
     user_ids = sorted({uid for target in step.targets for uid in resolve_target(target, at=now)})
-    deliveries = []
     users = {u.id: u for u in get_user_model().objects.filter(id__in=user_ids)}
     for uid in user_ids:
         page, created = Page.objects.get_or_create(
             escalation=escalation, step=step.number, user=users[uid]
         )
         if created:
-            deliveries += _plan_deliveries(page, incident, now)
+            _plan_deliveries(page, incident, now)
     escalation.step = step.number + 1
     escalation.save(update_fields=["step"])
     Timer.objects.get_or_create(
@@ -256,7 +245,7 @@ def timer_fire(*, timer_id: int) -> bool:
         defaults={"due_at": next_due(step, now, resolved_count=len(user_ids))},
     )
     _log_step(incident, step, [str(users[u]) for u in user_ids])
-    _fast_send([d for d in deliveries if Delivery.objects.filter(id=d, due_at__lte=now).exists()])
+    # What is due now is sent by the task that fired this step (or the sweep).
     return True
 
 
@@ -433,6 +422,18 @@ def _record_failure(delivery_id: int, error: str, now: datetime) -> None:
 
 
 # --- Sweeps ------------------------------------------------------------------------
+
+
+def send_due_for_timer(*, timer_id: int) -> int:
+    """Send the deliveries a just-fired step made due now (the fast path:
+    no second task hop). The sweep covers anything this misses."""
+    escalation_id = (
+        Timer.objects.filter(id=timer_id).values_list("escalation_id", flat=True).first()
+    )
+    ids = Delivery.objects.filter(
+        page__escalation_id=escalation_id, state=Delivery.State.PENDING, due_at__lte=timezone.now()
+    ).values_list("id", flat=True)
+    return sum(delivery_send(delivery_id=d) for d in list(ids))
 
 
 def sweep(*, now: datetime | None = None, limit: int = 200) -> tuple[int, int]:

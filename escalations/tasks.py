@@ -7,11 +7,11 @@ from celery import shared_task
 
 @shared_task(acks_late=True)
 def fire_timer_task(timer_id: int) -> bool:
-    from escalations.services import sweep, timer_fire
+    from escalations.services import send_due_for_timer, timer_fire
 
     fired = timer_fire(timer_id=timer_id)
     if fired:
-        sweep(limit=50)  # send what the step made due now
+        send_due_for_timer(timer_id=timer_id)
     return fired
 
 
