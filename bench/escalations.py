@@ -31,13 +31,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tscc.settings")
 os.environ.setdefault("TSCC_VAR_DIR", "var/bench")
-os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("DEBUG", "false")  # production settings, as deployed
+os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
+os.environ.setdefault("ALLOWED_HOSTS", "localhost")
 
 import django  # noqa: E402
 
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from escalations.models import (  # noqa: E402
@@ -53,7 +56,7 @@ from escalations.models import (  # noqa: E402
 )
 from escalations.services import policy_snapshot  # noqa: E402
 from incidents.domain.severity import ImpactAnswers  # noqa: E402
-from incidents.models import Category, Incident  # noqa: E402
+from incidents.models import Category, Incident, IncidentCounter  # noqa: E402
 from incidents.services import Declaration, incident_declare  # noqa: E402
 from tscc.models import User  # noqa: E402
 from tscc.roles import Role  # noqa: E402
@@ -154,12 +157,16 @@ def page_latency(manager: User) -> tuple[list[float], list[float]]:
 def make_timers(manager: User, policy: EscalationPolicy) -> list[int]:
     category = Category.objects.get(code="tooling_outage")
     now = timezone.now()
-    start = Incident.objects.order_by("-number").values_list("number", flat=True).first() or 0
+    with transaction.atomic():  # reserve numbers, as declaring would
+        counter, _ = IncidentCounter.objects.select_for_update().get_or_create(year=now.year)
+        start = counter.last
+        counter.last += N_TIMERS
+        counter.save(update_fields=["last"])
     incidents = Incident.objects.bulk_create(
         [
             Incident(
-                year=2026,
-                number=start + 1000 + i,
+                year=now.year,
+                number=start + 1 + i,
                 title=f"Bench timer {i}",
                 category=category,
                 severity="sev2",
