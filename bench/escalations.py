@@ -126,6 +126,17 @@ def setup(sink: str) -> tuple[User, EscalationPolicy]:
         LevelTarget.objects.create(level=level, kind="user", user=paged)
     RoutingRule.objects.all().delete()
     RoutingRule.objects.create(policy=policy, position=0)
+    year = timezone.now().year
+    highest = (
+        Incident.objects.filter(year=year)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    counter, _ = IncidentCounter.objects.get_or_create(year=year)
+    if highest and counter.last < highest:  # data left by an older bench version
+        counter.last = highest
+        counter.save(update_fields=["last"])
     return manager, policy
 
 
