@@ -45,6 +45,7 @@ from django.utils import timezone  # noqa: E402
 
 from escalations.models import (  # noqa: E402
     ContactMethod,
+    Delivery,
     Escalation,
     EscalationPolicy,
     LevelTarget,
@@ -104,6 +105,17 @@ def worker() -> subprocess.Popen:
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+def clear_leftovers() -> None:
+    """Earlier runs leave open incidents and escalations behind; close them
+    (bench data only) so their deadlines do not fire during this run."""
+    Incident.objects.exclude(state__in=["resolved", "closed", "cancelled", "merged"]).update(
+        state="closed"
+    )
+    Escalation.objects.filter(state="active").update(state="resolved")
+    Timer.objects.filter(state="pending").update(state="cancelled")
+    Delivery.objects.filter(state="pending").update(state="cancelled")
 
 
 def setup(sink: str) -> tuple[User, EscalationPolicy]:
@@ -241,6 +253,7 @@ def main() -> None:
         sys.exit("Set DATABASE_URL and REDIS_URL: the worker and beat run as separate processes.")
     call_command("migrate", verbosity=0)
     sink = start_sink()
+    clear_leftovers()
     manager, policy = setup(sink)
     procs = [worker(), celery("beat", "--schedule", str(ROOT / "var" / "bench" / "beat-schedule"))]
     try:

@@ -45,10 +45,11 @@ app.conf.beat_schedule = {
         "options": {"expires": 600},
     },
     # SLA deadlines (acknowledge, update cadence, report due): breaches once.
+    # Default queue: a storm of breaches must never queue ahead of pages.
     "escalations-sla": {
         "task": "escalations.tasks.sweep_sla",
         "schedule": 5.0,
-        "options": {"expires": 5, "queue": "critical"},
+        "options": {"expires": 5, "queue": "default"},
     },
     # On-call: "you are on call soon" notices, and gaps found two weeks ahead.
     "oncall-sweep-handoffs": {

@@ -222,6 +222,9 @@ CELERY_TASK_ROUTES = {
     "tscc.tasks.*": {"queue": "default"},
     "incidents.tasks.*": {"queue": "critical"},
     "escalations.tasks.*": {"queue": "critical"},
+    "escalations.tasks.sweep_sla": {"queue": "default"},
+    "escalations.tasks.audit_escalations": {"queue": "default"},
+    "escalations.tasks.check_policies": {"queue": "default"},
 }
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
