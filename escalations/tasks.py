@@ -16,13 +16,6 @@ def fire_timer_task(timer_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
-def send_delivery_task(delivery_id: int) -> bool:
-    from escalations.services import delivery_send
-
-    return delivery_send(delivery_id=delivery_id)
-
-
-@shared_task(acks_late=True)
 def sweep_escalations() -> list[int]:
     from escalations.services import sweep
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from incidents.domain.lifecycle import State
@@ -19,25 +18,13 @@ from incidents.models import (
     StatusUpdate,
     Surface,
 )
+from tscc.forms import DateTimeLocal, operations_people
 from tscc.models import Team
-from tscc.roles import OPERATIONS_ROLES
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 
-class DateTimeLocal(forms.DateTimeInput):
-    """<input type=datetime-local>, read and shown in the viewer's zone."""
-
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format=DATETIME_FORMAT)
-
-
-def responders():
-    return get_user_model().objects.filter(
-        is_active=True, role__in=[r.value for r in OPERATIONS_ROLES]
-    )
+responders = operations_people
 
 
 class UserChoice(forms.ModelChoiceField):

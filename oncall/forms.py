@@ -6,13 +6,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from oncall.models import UNIT_CHOICES
-from tscc.forms import COMMON_ZONES
+from tscc.forms import COMMON_ZONES, DateTimeLocal, operations_people
 from tscc.models import Team, validate_time_zone
-from tscc.roles import OPERATIONS_ROLES
 
 DAYS = [
     (1, _("Mon")),
@@ -25,17 +23,7 @@ DAYS = [
 ]
 
 
-class DateTimeLocal(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
-def responders():
-    return get_user_model().objects.filter(
-        is_active=True, role__in=[r.value for r in OPERATIONS_ROLES]
-    )
+responders = operations_people
 
 
 class PersonChoice(forms.ModelChoiceField):

@@ -24,6 +24,7 @@ from oncall.domain.rotation import merge_people
 from oncall.forms import LayerForm, OverrideForm, ScheduleForm
 from oncall.models import CalendarFeed, CoverageGap, HandoffNotice, Layer, Override, Schedule
 from tscc.exceptions import ApplicationError
+from tscc.forms import apply_error
 
 WINDOWS = (7, 14)
 ZONES = sorted(zoneinfo.available_timezones())
@@ -41,18 +42,6 @@ def _schedule(request, schedule_id: int) -> Schedule:
         )
     except Schedule.DoesNotExist:
         raise Http404 from None
-
-
-def _apply(form, exc: ApplicationError) -> int:
-    fields = getattr(exc, "fields", {}) or {}
-    placed = False
-    for name, message in fields.items():
-        if name in form.fields:
-            form.add_error(name, str(message))
-            placed = True
-    if not placed or exc.message:
-        form.add_error(None, str(exc.message))
-    return 422 if exc.http_status == 400 else exc.http_status
 
 
 @require_GET
@@ -225,7 +214,7 @@ def schedule_create(request: HttpRequest) -> HttpResponse:
         try:
             schedule = services.schedule_save(actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
-            status = _apply(form, exc)
+            status = apply_error(form, exc)
         else:
             url = reverse("oncall:detail", args=[schedule.id])
             return (
@@ -273,7 +262,7 @@ def layer_create(request: HttpRequest, schedule_id: int) -> HttpResponse:
                 restrictions=form.restrictions(),
             )
         except ApplicationError as exc:
-            status = _apply(form, exc)
+            status = apply_error(form, exc)
         else:
             return _done(request, schedule, "layers")
     return _render_schedule(request, schedule, forms={"layer": form}, status=status)
@@ -332,7 +321,7 @@ def layer_edit(request: HttpRequest, layer_id: int) -> HttpResponse:
                 actor=request.user, layer_id=layer.id, users=d["participants"], **changes
             )
         except ApplicationError as exc:
-            status = _apply(form, exc)
+            status = apply_error(form, exc)
         else:
             return _done(request, layer.schedule, "layers")
     return _render_schedule(
@@ -372,7 +361,7 @@ def override_create(request: HttpRequest, schedule_id: int) -> HttpResponse:
                 note=d["note"],
             )
         except ApplicationError as exc:
-            status = _apply(form, exc)
+            status = apply_error(form, exc)
         else:
             return _done(request, schedule, "overrides")
     return _render_schedule(request, schedule, forms={"override": form}, status=status)

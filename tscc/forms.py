@@ -5,7 +5,9 @@ import zoneinfo
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from tscc.exceptions import ApplicationError
 from tscc.models import User
+from tscc.roles import OPERATIONS_ROLES
 
 COMMON_ZONES = (
     "Asia/Shanghai",
@@ -19,6 +21,33 @@ COMMON_ZONES = (
     "America/New_York",
     "UTC",
 )
+
+
+class DateTimeLocal(forms.DateTimeInput):
+    """<input type=datetime-local>, read and shown in the viewer's zone."""
+
+    input_type = "datetime-local"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
+
+
+def operations_people():
+    """Active people who can respond: the choices for commanders, roles, on-call."""
+    return User.objects.filter(is_active=True, role__in=[r.value for r in OPERATIONS_ROLES])
+
+
+def apply_error(form, exc: ApplicationError) -> int:
+    """Put a service's refusal on the form; return the HTTP status to answer.
+
+    The message becomes the form's error, and field errors (an exception's
+    `fields`) land on their fields when the form has them. Invalid input
+    answers 422 (htmx swaps it); a refusal keeps its own status (403, 409)."""
+    for name, message in (getattr(exc, "fields", None) or {}).items():
+        if name in form.fields:
+            form.add_error(name, str(message))
+    form.add_error(None, str(exc.message))
+    return 422 if exc.http_status == 400 else exc.http_status
 
 
 def time_zone_choices() -> list[tuple[str, list[tuple[str, str]]]]:

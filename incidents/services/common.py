@@ -74,7 +74,3 @@ def ops_manager_ids() -> list[int]:
         .objects.filter(role=Role.OPS_MANAGER, is_active=True)
         .values_list("id", flat=True)
     )
-
-
-def user_label(user) -> str:
-    return str(user) if user else ""

@@ -24,9 +24,9 @@ from incidents.filters import REFERENCE
 from incidents.models import GradingCriterion, Incident, IncidentTask, RegulatoryReport
 from incidents.selectors import incident_visible_to
 from incidents.views.context import incident_page_context
-from incidents.views.errors import apply_error
 from incidents.views.pages import incident_for
 from tscc.exceptions import ApplicationError
+from tscc.forms import apply_error
 
 
 def render_incident(

@@ -18,9 +18,9 @@ from incidents.models.reference import localized
 from incidents.services import Declaration, incident_declare
 from incidents.templatetags.incidents import sev_badge, state_badge
 from incidents.views.context import incident_page_context
-from incidents.views.errors import apply_error
 from incidents.views.explain import explain
 from tscc.exceptions import ApplicationError
+from tscc.forms import apply_error
 
 PAGE_SIZE = 50
 
