@@ -102,13 +102,22 @@ def countdown(due_at: datetime | None, met_at: datetime | None = None):
         text, cls = _("in %(t)s") % {"t": _minutes_text(delta)}, "is-running"
     else:
         text, cls = _("%(t)s overdue") % {"t": _minutes_text(-delta)}, "is-overdue"
+    units = "|".join(
+        (
+            ngettext("%(n)d min", "%(n)d min", 2),
+            _("%(h)dh %(m)02dm"),
+            ngettext("%(d)d day", "%(d)d days", 1),
+            ngettext("%(d)d day", "%(d)d days", 2),
+        )
+    )
     return format_html(
         '<span class="countdown {}" data-due="{}" data-label-in="{}" '
-        'data-label-over="{}">{}</span>',
+        'data-label-over="{}" data-units="{}">{}</span>',
         cls,
         due_at.isoformat(),
         _("in %(t)s"),
         _("%(t)s overdue"),
+        units,
         text,
     )
 

@@ -96,3 +96,19 @@ def test_triage_filters_update_in_place_and_in_the_url(asgi_server, page, make_u
     expect(page).to_have_url(re.compile(r"category=rumor"))
     expect(page.locator("#incident-results")).to_contain_text("Rumour about the typhoon")
     shot(page, "incident-list-zh")
+
+
+def test_countdowns_keep_the_viewers_language_as_they_tick(asgi_server, page, make_user):
+    from tests.incidents.factories import declare
+
+    amy = make_user(
+        username="amy", display_name="Amy Lin", role=Role.OPS_MANAGER, language="zh-hans"
+    )
+    incident = declare(amy, title="Rumour about the typhoon", category_code="rumor")
+    sign_in(page, asgi_server, "amy")
+    page.goto(f"{asgi_server}/incidents/{incident.id}/")
+    countdown = page.locator("#header .countdown[data-due]").first
+    expect(countdown).to_contain_text("后")  # "…后" (in …), rendered by the server
+    page.evaluate("window.tsccTick()")
+    expect(countdown).to_have_text(re.compile(r"(分钟|小时|天)"))
+    expect(countdown).not_to_contain_text("min")

@@ -47,11 +47,16 @@
 // server renders the first text and the two templates, in the viewer's language.
 (function () {
   "use strict";
-  function text(minutes) {
-    if (minutes < 60) return minutes + " min";
+  // The unit templates come from the server, translated (data-units:
+  // "minutes|hours and minutes|one day|days"), so the text stays in the
+  // viewer's language as it ticks.
+  function text(minutes, units) {
+    var u = (units || "%(n)d min|%(h)dh %(m)02dm|%(d)d day|%(d)d days").split("|");
+    if (minutes < 60) return u[0].replace("%(n)d", minutes);
     var h = Math.floor(minutes / 60), m = minutes % 60;
-    if (h < 48) return h + "h " + (m < 10 ? "0" : "") + m + "m";
-    return Math.floor(h / 24) + " d";
+    if (h < 48) return u[1].replace("%(h)d", h).replace("%(m)02d", (m < 10 ? "0" : "") + m);
+    var d = Math.floor(h / 24);
+    return (d === 1 ? u[2] : u[3]).replace("%(d)d", d);
   }
   function tick() {
     document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
@@ -59,10 +64,11 @@
       var over = left < 0;
       var template = over ? el.dataset.labelOver : el.dataset.labelIn;
       if (!template) return;
-      el.textContent = template.replace("%(t)s", text(Math.abs(left)));
+      el.textContent = template.replace("%(t)s", text(Math.abs(left), el.dataset.units));
       el.classList.toggle("is-overdue", over);
       el.classList.toggle("is-running", !over);
     });
   }
+  window.tsccTick = tick;  // for tests
   setInterval(tick, 30000);
 })();
