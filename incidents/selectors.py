@@ -21,12 +21,17 @@ from django.db.models.functions import Coalesce, NullIf
 from incidents.domain.lifecycle import OPEN_STATES
 from incidents.filters import IncidentFilter
 from incidents.models import (
+    GradingCriterion,
+    GradingWorksheet,
     Incident,
     IncidentRole,
     IncidentTask,
+    IncidentTimer,
     Participant,
     RegulatoryReport,
+    Review,
     RoleAssignment,
+    SeverityAssessment,
     StatusUpdate,
     TimelineEvent,
 )
@@ -306,3 +311,63 @@ def incident_durations(*, incident: Incident, events=None):
         if e.kind == TimelineEvent.Kind.ACKNOWLEDGED
     ]
     return derive_durations(declared_at=incident.declared_at, changes=changes)
+
+
+def incident_latest_assessment(*, incident: Incident) -> SeverityAssessment | None:
+    return (
+        SeverityAssessment.objects.filter(incident=incident).order_by("-assessed_at", "-id").first()
+    )
+
+
+def incident_review(*, incident: Incident) -> Review | None:
+    return Review.objects.filter(incident=incident).select_related("owner").first()
+
+
+def incident_latest_grading(*, incident: Incident) -> GradingWorksheet | None:
+    return GradingWorksheet.objects.filter(incident=incident).select_related("graded_by").first()
+
+
+def incident_recent_nudges(*, incident: Incident, limit: int = 3) -> list[IncidentTimer]:
+    return list(
+        IncidentTimer.objects.filter(incident=incident, state=IncidentTimer.State.FIRED).order_by(
+            "-fired_at"
+        )[:limit]
+    )
+
+
+def grading_criteria() -> QuerySet[GradingCriterion]:
+    """The annex criteria a grading is evaluated against now."""
+    return GradingCriterion.objects.filter(active=True)
+
+
+def incident_by_reference(*, viewer, reference: str) -> Incident | None:
+    """An incident the viewer may see, by its reference (INC-2026-00042)."""
+    from incidents.filters import REFERENCE
+
+    match = REFERENCE.match(reference or "")
+    if not match:
+        return None
+    return incident_visible_to(viewer).filter(year=int(match[1]), number=int(match[2])).first()
+
+
+def task_visible_to(viewer) -> QuerySet[IncidentTask]:
+    return IncidentTask.objects.filter(incident__in=incident_visible_to(viewer))
+
+
+def report_visible_to(viewer) -> QuerySet[RegulatoryReport]:
+    return RegulatoryReport.objects.filter(incident__in=incident_visible_to(viewer))
+
+
+def severity_policy(*, severity: str):
+    from incidents.models import SeverityPolicy
+
+    return SeverityPolicy.objects.filter(severity=severity).first()
+
+
+def incident_first_commander(*, incident: Incident) -> RoleAssignment | None:
+    """Who first took command (the "commander named" clock is met then)."""
+    return (
+        incident.role_assignments.filter(role=IncidentRole.COMMANDER)
+        .order_by("assigned_at")
+        .first()
+    )

@@ -20,9 +20,13 @@ from django.views.decorators.http import require_POST
 from incidents import forms as f
 from incidents import services
 from incidents.exceptions import InvalidInput
-from incidents.filters import REFERENCE
-from incidents.models import GradingCriterion, Incident, IncidentTask, RegulatoryReport
-from incidents.selectors import incident_visible_to
+from incidents.models import Incident
+from incidents.selectors import (
+    grading_criteria,
+    incident_by_reference,
+    report_visible_to,
+    task_visible_to,
+)
 from incidents.views.context import incident_page_context
 from incidents.views.pages import incident_for
 from tscc.exceptions import ApplicationError
@@ -92,29 +96,17 @@ def incident_action(
 
 
 def _task_incident(request, task_id: int) -> int:
-    task = get_object_or_404(
-        IncidentTask.objects.filter(incident__in=incident_visible_to(request.user)), id=task_id
-    )
+    task = get_object_or_404(task_visible_to(request.user), id=task_id)
     return task.incident_id
 
 
 def _report_incident(request, report_id: int) -> int:
-    report = get_object_or_404(
-        RegulatoryReport.objects.filter(incident__in=incident_visible_to(request.user)),
-        id=report_id,
-    )
+    report = get_object_or_404(report_visible_to(request.user), id=report_id)
     return report.incident_id
 
 
 def _other(request, reference: str) -> Incident:
-    match = REFERENCE.match(reference or "")
-    other = None
-    if match:
-        other = (
-            incident_visible_to(request.user)
-            .filter(year=int(match[1]), number=int(match[2]))
-            .first()
-        )
+    other = incident_by_reference(viewer=request.user, reference=reference)
     if other is None:
         raise InvalidInput(
             _("No incident with that reference."), fields={"other": _("Unknown incident.")}
@@ -127,7 +119,7 @@ class EmptyForm(django_forms.Form):
 
 
 def _grade_form(data):
-    return f.GradeForm(data, criteria=GradingCriterion.objects.filter(active=True))
+    return f.GradeForm(data, criteria=grading_criteria())
 
 
 def _note(request, incident_id, _oid, data, form):

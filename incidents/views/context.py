@@ -27,12 +27,8 @@ from incidents.forms import (
 )
 from incidents.labels import CLOCK_LABELS, STATE_LABELS
 from incidents.models import (
-    GradingCriterion,
-    GradingWorksheet,
     Incident,
     IncidentRole,
-    IncidentTimer,
-    Review,
     SeverityAssessment,
     SeverityPolicy,
     TimelineEvent,
@@ -94,19 +90,13 @@ def incident_page_context(request, incident: Incident, forms: dict | None = None
     events = list(selectors.timeline_list(incident=incident))
     truncated = len(events) > TIMELINE_PAGE
     shown_events = list(reversed(events[-TIMELINE_PAGE:]))
-    assessment = (
-        SeverityAssessment.objects.filter(incident=incident).order_by("-assessed_at", "-id").first()
-    )
-    policy = SeverityPolicy.objects.filter(severity=incident.severity).first()
+    assessment = selectors.incident_latest_assessment(incident=incident)
+    policy = selectors.severity_policy(severity=incident.severity)
     commander = roles.get(IncidentRole.COMMANDER)
-    first_commander = (
-        incident.role_assignments.filter(role=IncidentRole.COMMANDER)
-        .order_by("assigned_at")
-        .first()
-    )
+    first_commander = selectors.incident_first_commander(incident=incident)
     reports = list(selectors.incident_reports(incident=incident))
-    review = Review.objects.filter(incident=incident).select_related("owner").first()
-    criteria = list(GradingCriterion.objects.filter(active=True))
+    review = selectors.incident_review(incident=incident)
+    criteria = list(selectors.grading_criteria())
     can = {
         "act": user.has_perm("incidents.act", incident),
         "command": user.has_perm("incidents.command", incident),
@@ -151,9 +141,7 @@ def incident_page_context(request, incident: Incident, forms: dict | None = None
         "reports": reports,
         "overdue_reports": [r for r in reports if r.is_overdue],
         "review": review,
-        "grading": GradingWorksheet.objects.filter(incident=incident)
-        .select_related("graded_by")
-        .first(),
+        "grading": selectors.incident_latest_grading(incident=incident),
         "assessment": assessment,
         "proposal": proposal,
         "proposal_lines": explain(proposal) if proposal else [],
@@ -161,9 +149,7 @@ def incident_page_context(request, incident: Incident, forms: dict | None = None
         "clocks": _clocks(
             incident, policy, first_commander.assigned_at if first_commander else None, now
         ),
-        "pending_nudges": list(
-            IncidentTimer.objects.filter(incident=incident, state="fired").order_by("-fired_at")[:3]
-        )
+        "pending_nudges": selectors.incident_recent_nudges(incident=incident)
         if incident.is_open
         else [],
         "next_states": [

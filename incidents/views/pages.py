@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from incidents import selectors
 from incidents.domain.severity import Dimension, ImpactAnswers, Severity, classify_severity
 from incidents.forms import DeclareForm, responders
-from incidents.models import Category, Incident, Market, Review
+from incidents.models import Category, Incident, Market
 from incidents.models.reference import localized
 from incidents.services import Declaration, incident_declare
 from incidents.templatetags.incidents import sev_badge, state_badge
@@ -173,7 +173,7 @@ def review_page(request: HttpRequest, incident_id: int) -> HttpResponse:
     incident = incident_for(request, incident_id)
     context = {
         "incident": incident,
-        "review": Review.objects.filter(incident=incident).select_related("owner").first(),
+        "review": selectors.incident_review(incident=incident),
         "events": list(selectors.timeline_list(incident=incident)),
         "key_facts": selectors.incident_key_facts(incident=incident),
         "follow_ups": list(selectors.incident_tasks(incident=incident).filter(follow_up=True)),

@@ -18,6 +18,7 @@ from incidents.exceptions import NotAllowed
 from incidents.models import Incident, IncidentTask, RegulatoryReport
 from incidents.selectors import (
     incident_get_for_detail,
+    incident_latest_assessment,
     incident_reports,
     incident_tasks,
     incident_visible_to,
@@ -81,7 +82,7 @@ def incident_for_detail_or_404(viewer, incident_id: int) -> Incident:
         .filter(state__in=RegulatoryReport.PENDING_STATES)
         .count()
     )
-    incident.latest_assessment = incident.assessments.order_by("-assessed_at", "-id").first()
+    incident.latest_assessment = incident_latest_assessment(incident=incident)
     return incident
 
 

@@ -29,8 +29,7 @@ from incidents.api.views.common import (
     parse,
 )
 from incidents.exceptions import NotAllowed
-from incidents.models import GradingCriterion
-from incidents.selectors import incident_list_for_triage
+from incidents.selectors import grading_criteria, incident_list_for_triage
 from incidents.services import Declaration, incident_declare, incident_update_details
 
 
@@ -135,5 +134,5 @@ class GradingCriterionListApi(IncidentBaseApi):
     def get(self, request):
         if not request.user.has_perm("incidents.view_incident"):
             raise NotAllowed(str(_("Your role cannot see incidents.")))
-        criteria = GradingCriterion.objects.filter(active=True)
+        criteria = grading_criteria()
         return Response(GradingCriterionOutputSerializer(criteria, many=True).data)

@@ -23,7 +23,7 @@ from incidents.api.serializers.outputs import (
 )
 from incidents.api.views.common import IncidentBaseApi, ensure_visible, incident_or_404, parse
 from incidents.models import RegulatoryReport, Review
-from incidents.selectors import incident_reports, incident_visible_to
+from incidents.selectors import incident_reports, incident_review, incident_visible_to
 from incidents.services import (
     report_add_supplement,
     report_mark_not_required,
@@ -148,9 +148,7 @@ class IncidentReviewApi(IncidentBaseApi):
     @extend_schema(responses=ReviewOutputSerializer)
     def get(self, request, incident_id: int):
         incident = incident_or_404(request.user, incident_id)
-        review = Review.objects.filter(incident=incident).select_related("owner").first() or Review(
-            incident=incident
-        )
+        review = incident_review(incident=incident) or Review(incident=incident)
         return Response(ReviewOutputSerializer(review).data)
 
     @extend_schema(
