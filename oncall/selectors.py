@@ -205,3 +205,65 @@ def schedule_timeline(
         zone = ZoneInfo(layer.time_zone or loaded.time_zone)
         per_layer.append((layer, layer_shifts(layer_spec(layer), zone, start, end)))
     return final_shifts(spec, start, end), per_layer
+
+
+def open_gap_counts(*, at: datetime, days: int = 14) -> dict[int, int]:
+    """Open coverage gaps per schedule in the next `days` (one query)."""
+    from django.db.models import Count
+
+    from oncall.models import CoverageGap
+
+    return dict(
+        CoverageGap.objects.filter(
+            closed_at__isnull=True, ends_at__gt=at, starts_at__lt=at + timedelta(days=days)
+        )
+        .values("schedule_id")
+        .annotate(n=Count("id"))
+        .values_list("schedule_id", "n")
+    )
+
+
+def people_names(user_ids) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+
+    ids = {i for i in user_ids if i is not None}
+    return {u.id: str(u) for u in get_user_model().objects.filter(id__in=ids)}
+
+
+def schedule_layers(*, schedule: Schedule) -> list[Layer]:
+    """Every version of every layer, members loaded, highest priority first."""
+    return list(schedule.layers.prefetch_related("members__user").order_by("-priority", "id"))
+
+
+def schedule_upcoming_overrides(*, schedule: Schedule, at: datetime) -> list[Override]:
+    return list(schedule.overrides.filter(ends_at__gt=at).select_related("user", "replaces"))
+
+
+def live_feeds(*, owner, schedule: Schedule | None) -> list:
+    """The owner's unrevoked calendar feeds for a schedule (or personal ones)."""
+    from oncall.models import CalendarFeed
+
+    return list(
+        CalendarFeed.objects.filter(owner=owner, schedule=schedule, revoked_at__isnull=True)
+    )
+
+
+def user_handoff_notices(*, user, limit: int = 10) -> list:
+    from oncall.models import HandoffNotice
+
+    return list(
+        HandoffNotice.objects.filter(user=user)
+        .exclude(state=HandoffNotice.State.CANCELLED)
+        .select_related("schedule")
+        .order_by("-shift_start")[:limit]
+    )
+
+
+def layer_visible_to(user) -> QuerySet[Layer]:
+    return Layer.objects.filter(schedule__in=schedule_visible_to(user)).select_related("schedule")
+
+
+def override_visible_to(user) -> QuerySet[Override]:
+    return Override.objects.filter(schedule__in=schedule_visible_to(user)).select_related(
+        "schedule"
+    )

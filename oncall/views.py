@@ -9,10 +9,8 @@ import zoneinfo
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -22,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from oncall import selectors, services
 from oncall.domain.rotation import merge_people
 from oncall.forms import LayerForm, OverrideForm, ScheduleForm
-from oncall.models import CalendarFeed, CoverageGap, HandoffNotice, Layer, Override, Schedule
+from oncall.models import CalendarFeed, Layer, Schedule
 from tscc.exceptions import ApplicationError
 from tscc.forms import apply_error
 
@@ -52,15 +50,10 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
     rows = selectors.oncall_now(
         schedules=selectors.schedule_visible_to(request.user).select_related("team"), at=now
     )
-    names = _names({r.now.user_id for r in rows} | {r.next.user_id for r in rows if r.next})
-    gaps = dict(
-        CoverageGap.objects.filter(
-            closed_at__isnull=True, ends_at__gt=now, starts_at__lt=now + timedelta(days=14)
-        )
-        .values("schedule_id")
-        .annotate(n=Count("id"))
-        .values_list("schedule_id", "n")
+    names = selectors.people_names(
+        {r.now.user_id for r in rows} | {r.next.user_id for r in rows if r.next}
     )
+    gaps = selectors.open_gap_counts(at=now)
     return render(
         request,
         "oncall/schedule_list.html",
@@ -79,11 +72,6 @@ def schedule_list(request: HttpRequest) -> HttpResponse:
             "zones": ZONES,
         },
     )
-
-
-def _names(user_ids) -> dict[int, str]:
-    ids = {i for i in user_ids if i is not None}
-    return {u.id: str(u) for u in get_user_model().objects.filter(id__in=ids)}
 
 
 def _color(user_id: int | None) -> int:
@@ -125,11 +113,11 @@ def schedule_context(request, schedule: Schedule, forms: dict | None = None) -> 
     user_ids = {s.user_id for s in final} | {
         p.user_id for _layer, pieces in per_layer for p in pieces
     }
-    names = _names(user_ids)
+    names = selectors.people_names(user_ids)
     people = merge_people(final)
     current = next((s for s in people if s.start <= now < s.end), None)
     upcoming = next((s for s in people if current and s.start >= current.end and s.user_id), None)
-    layers = list(schedule.layers.prefetch_related("members__user").order_by("-priority", "id"))
+    layers = selectors.schedule_layers(schedule=schedule)
     can_manage = request.user.has_perm("oncall.manage_schedule", schedule)
     return {
         "schedule": schedule,
@@ -154,9 +142,7 @@ def schedule_context(request, schedule: Schedule, forms: dict | None = None) -> 
         "gaps": [s for s in final if s.user_id is None],
         "layers": layers,
         "now": now,
-        "overrides": list(
-            schedule.overrides.filter(ends_at__gt=now).select_related("user", "replaces")
-        ),
+        "overrides": selectors.schedule_upcoming_overrides(schedule=schedule, at=now),
         "can_manage": can_manage,
         "can_override": request.user.has_perm("oncall.override", schedule),
         "layer_form": forms.get("layer")
@@ -182,11 +168,8 @@ def schedule_context(request, schedule: Schedule, forms: dict | None = None) -> 
             if can_manage and (layer.active_until is None or layer.active_until > now)
         },
         "new_feed": forms.get("new_feed"),
-        "feeds": list(
-            CalendarFeed.objects.filter(
-                owner=request.user, schedule=schedule, revoked_at__isnull=True
-            )
-        ),
+        "error": forms.get("error"),
+        "feeds": selectors.live_feeds(owner=request.user, schedule=schedule),
     }
 
 
@@ -294,12 +277,7 @@ def layer_form_for(layer: Layer) -> LayerForm:
 @login_required
 def layer_edit(request: HttpRequest, layer_id: int) -> HttpResponse:
     """Change a layer; once started, the change applies from its next handoff."""
-    layer = get_object_or_404(
-        Layer.objects.filter(
-            schedule__in=selectors.schedule_visible_to(request.user)
-        ).select_related("schedule"),
-        id=layer_id,
-    )
+    layer = get_object_or_404(selectors.layer_visible_to(request.user), id=layer_id)
     form = LayerForm(
         request.POST, schedule_zone=layer.schedule.time_zone, prefix=f"layer{layer.id}"
     )
@@ -332,13 +310,13 @@ def layer_edit(request: HttpRequest, layer_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def layer_end(request: HttpRequest, layer_id: int) -> HttpResponse:
-    layer = get_object_or_404(
-        Layer.objects.filter(schedule__in=selectors.schedule_visible_to(request.user)), id=layer_id
-    )
+    layer = get_object_or_404(selectors.layer_visible_to(request.user), id=layer_id)
     try:
         services.layer_end(actor=request.user, layer_id=layer.id)
-    except ApplicationError:
-        raise PermissionDenied from None
+    except ApplicationError as exc:
+        return _render_schedule(
+            request, layer.schedule, forms={"error": str(exc.message)}, status=exc.http_status
+        )
     return _done(request, layer.schedule, "layers")
 
 
@@ -370,14 +348,13 @@ def override_create(request: HttpRequest, schedule_id: int) -> HttpResponse:
 @require_POST
 @login_required
 def override_delete(request: HttpRequest, override_id: int) -> HttpResponse:
-    override = get_object_or_404(
-        Override.objects.filter(schedule__in=selectors.schedule_visible_to(request.user)),
-        id=override_id,
-    )
+    override = get_object_or_404(selectors.override_visible_to(request.user), id=override_id)
     try:
         services.override_delete(actor=request.user, override_id=override.id)
-    except ApplicationError:
-        raise PermissionDenied from None
+    except ApplicationError as exc:
+        return _render_schedule(
+            request, override.schedule, forms={"error": str(exc.message)}, status=exc.http_status
+        )
     return _done(request, override.schedule, "overrides")
 
 
@@ -419,16 +396,7 @@ def my_oncall(request: HttpRequest, new_feed: str | None = None) -> HttpResponse
             "shifts": [(schedule, shift) for schedule, shift in shifts if shift.end > now],
             "now": now,
             "new_feed": new_feed,
-            "feeds": list(
-                CalendarFeed.objects.filter(
-                    owner=request.user, schedule__isnull=True, revoked_at__isnull=True
-                )
-            ),
-            "notices": list(
-                HandoffNotice.objects.filter(user=request.user)
-                .exclude(state=HandoffNotice.State.CANCELLED)
-                .select_related("schedule")
-                .order_by("-shift_start")[:10]
-            ),
+            "feeds": selectors.live_feeds(owner=request.user, schedule=None),
+            "notices": selectors.user_handoff_notices(user=request.user),
         },
     )

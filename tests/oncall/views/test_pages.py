@@ -235,3 +235,27 @@ def test_editing_a_started_layer_applies_from_the_next_handoff(client, people, t
 
     now_row = oncall_now(schedules=Schedule.objects.all(), at=client_now)[0]
     assert now_row.now.end >= old.active_until  # whoever is on now stays on until the handoff
+
+
+def test_a_refused_end_or_remove_shows_why_on_the_page(client, people, team):
+    manager, li, aoife = people
+    schedule = make_schedule(manager, team, [li])
+    start = timezone.now() + timedelta(days=1)
+    override = services.override_create(
+        actor=manager,
+        schedule=schedule,
+        user=li,
+        starts_at=start,
+        ends_at=start + timedelta(hours=2),
+    )
+    client.force_login(aoife)  # not in the team
+    layer = schedule.layers.get()
+    ended = client.post(reverse("oncall:layer-end", args=[layer.id]), **HTMX)
+    assert (
+        ended.status_code == 403 and "You may not change this schedule." in ended.content.decode()
+    )
+    assert 'id="schedule-body"' in ended.content.decode()
+    removed = client.post(reverse("oncall:override-delete", args=[override.id]), **HTMX)
+    assert removed.status_code == 403 and Override.objects.filter(id=override.id).exists()
+    layer.refresh_from_db()
+    assert layer.active_until is None
