@@ -3,13 +3,14 @@ expiring link, "My pages", and an incident's paging history."""
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from escalations import selectors
 from escalations.models import Escalation, Page
 from escalations.services import page_acknowledge, page_from_token
 from incidents.selectors import incident_visible_to
@@ -41,42 +42,27 @@ def acknowledge_by_link(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
+@login_required
 def my_pages(request: HttpRequest) -> HttpResponse:
     """A responder's pages: open ones first, each acknowledged in one tap."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
     if not request.user.has_perm("incidents.join"):
         raise PermissionDenied
     return _my_pages(request)
 
 
 def _my_pages(request: HttpRequest) -> HttpResponse:
-    pages = list(
-        Page.objects.filter(user=request.user)
-        .select_related("escalation__incident")
-        .prefetch_related("deliveries")
-        .order_by("-created_at")[:50]
-    )
-    open_states = (Page.State.TRIGGERED, Page.State.NOTIFIED)
+    pages = selectors.user_pages(user=request.user)
     return render(
         request,
         "escalations/my_pages.html",
-        {
-            "open_pages": [
-                p
-                for p in pages
-                if p.state in open_states and p.escalation.state == Escalation.State.ACTIVE
-            ],
-            "pages": pages,
-        },
+        {"open_pages": [p for p in pages if selectors.is_open(p)], "pages": pages},
     )
 
 
 @require_POST
+@login_required
 def acknowledge(request: HttpRequest, page_id: int) -> HttpResponse:
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
-    page = Page.objects.filter(id=page_id, user=request.user).first()
+    page = selectors.user_page(user=request.user, page_id=page_id)
     if page is None:
         raise Http404
     page_acknowledge(actor=request.user, page_id=page.id)
@@ -86,21 +72,15 @@ def acknowledge(request: HttpRequest, page_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET"])
+@login_required
 def incident_pages(request: HttpRequest, incident_id: int) -> HttpResponse:
     """The paging history of one incident, for its page (loaded with htmx):
     each page, who, which step, and every delivery attempt."""
-    if not request.user.is_authenticated:
-        raise PermissionDenied
     incident = incident_visible_to(request.user).filter(id=incident_id).first()
     if incident is None:
         raise Http404
-    escalations = list(
-        Escalation.objects.filter(incident=incident)
-        .prefetch_related("pages__user", "pages__deliveries__attempt_log")
-        .order_by("started_at")
-    )
     return render(
         request,
         "escalations/_incident_pages.html",
-        {"escalations": escalations, "incident": incident},
+        {"escalations": selectors.incident_paging(incident=incident), "incident": incident},
     )
