@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from incidents import selectors
 from incidents.domain.clocks import ClockState, clock_state
@@ -52,8 +53,6 @@ def _clock(label, due_at, met_at, now, *, statutory=False):
 
 
 def _clocks(incident: Incident, policy: SeverityPolicy | None, commander_at, now):
-    from django.utils.translation import gettext_lazy as _
-
     clocks = []
     if policy is not None:
         clocks.append(
