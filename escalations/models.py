@@ -157,6 +157,19 @@ class NotificationRule(models.Model):
         return f"{self.user}: {self.channel} +{self.delay_minutes}m ({self.urgency})"
 
 
+class QuietHours(models.Model):
+    """A person's quiet hours, in their own time zone: low-urgency
+    notifications wait until they end; SEV0 and SEV1 never wait."""
+
+    user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="quiet_hours")
+    start = models.TimeField(_("quiet from"))
+    end = models.TimeField(_("quiet until"), help_text=_("Earlier than the start: past midnight."))
+    enabled = models.BooleanField(_("enabled"), default=True)
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.start:%H:%M}-{self.end:%H:%M}"
+
+
 class Escalation(models.Model):
     """An incident paging by a frozen copy of a policy."""
 
@@ -165,6 +178,7 @@ class Escalation(models.Model):
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         RESOLVED = "resolved", _("Resolved")
         EXHAUSTED = "exhausted", _("Exhausted")
+        REPLACED = "replaced", _("Replaced by another policy")
 
     incident = models.ForeignKey(
         "incidents.Incident", on_delete=models.CASCADE, related_name="escalations"
@@ -181,6 +195,15 @@ class Escalation(models.Model):
         USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     ended_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.ForeignKey(
+        USER,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Who switched the incident to this policy; empty: its routing rules."),
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -235,10 +258,26 @@ class Delivery(models.Model):
     provider_id = models.CharField(max_length=200, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    hinted_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("A fast-path task sends it; the sweep leaves it alone until then."),
+    )
+    bundled_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="bundled",
+        help_text=_("Sent as part of this delivery's message (repeated sends bundled)."),
+    )
 
     class Meta:
         ordering = ["due_at", "id"]
-        indexes = [models.Index(fields=["state", "due_at"], name="delivery_state_due")]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="delivery_state_due"),
+            models.Index(fields=["channel", "destination", "sent_at"], name="delivery_dest_sent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} for page {self.page_id} ({self.state})"
@@ -277,6 +316,11 @@ class Timer(models.Model):
     due_at = models.DateTimeField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     fired_at = models.DateTimeField(null=True, blank=True)
+    hinted_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("A fast-path task fires it; the sweep leaves it alone until then."),
+    )
 
     class Meta:
         ordering = ["due_at", "id"]

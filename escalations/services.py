@@ -17,11 +17,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import signing
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from escalations.delivery import DeliveryError, Message, Target, adapter_for
-from escalations.domain.notify import QuietHours, Rule, Urgency, plan_notifications, urgency_for
+from escalations.domain.notify import QuietHours as QuietHoursRule
+from escalations.domain.notify import Rule, Urgency, plan_notifications, urgency_for
 from escalations.domain.policy import Level, PolicySnapshot, Step, TargetKind, next_due, step_at
 from escalations.domain.policy import Target as PolicyTarget
 from escalations.models import (
@@ -32,10 +34,12 @@ from escalations.models import (
     EscalationPolicy,
     NotificationRule,
     Page,
+    QuietHours,
     RoutingRule,
     Timer,
 )
 from incidents import services as incident_services
+from incidents.domain.lifecycle import DONE_STATES
 from incidents.models import Incident
 from oncall.selectors import oncall_user_ids
 from tscc.exceptions import ApplicationError
@@ -44,16 +48,26 @@ from tscc.roles import OPERATIONS_ROLES
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=60)  # a claimed delivery is retried after this if the worker dies
 MAX_ATTEMPTS = 5
 ACK_SALT = "tscc.page-ack"
 ACK_MAX_AGE = 24 * 3600
 HIGHEST = ("sev0", "sev1")
+# A fast-path task owns what it was hinted for this long; the sweep takes over after.
+HINT_GRACE = timedelta(seconds=3)
 
 
 class NotAllowed(ApplicationError):
     code = "not_allowed"
     http_status = 403
+
+
+class InvalidInput(ApplicationError):
+    code = "invalid"
+    http_status = 400
+
+    def __init__(self, message: str, *, fields: dict | None = None):
+        super().__init__(message, extra={"fields": fields or {}})
+        self.fields = fields or {}
 
 
 # --- Policies ----------------------------------------------------------------
@@ -138,10 +152,66 @@ def escalation_start(
     escalation = Escalation.objects.create(
         incident=incident, policy=policy, snapshot=policy_snapshot(policy), started_at=now
     )
+    _start_timer(escalation, now)
+    return escalation
+
+
+def _start_timer(escalation: Escalation, now: datetime) -> None:
     timer = Timer.objects.create(
-        kind=Timer.Kind.ESCALATE, escalation=escalation, step=0, due_at=now
+        kind=Timer.Kind.ESCALATE,
+        escalation=escalation,
+        step=0,
+        due_at=now,
+        hinted_until=now + HINT_GRACE,
     )
     _fast_fire(timer.id)
+
+
+@transaction.atomic
+def escalation_switch(*, actor, incident_id: int, policy_id: int, reason: str = "") -> Escalation:
+    """Page by another policy (or a fresh copy of the same one, to take in
+    its edits): the running escalation stops as "replaced" and a new one
+    starts at the first level from a new snapshot. On the timeline."""
+    incident = Incident.objects.select_for_update().select_related("category").get(id=incident_id)
+    if not actor.has_perm("incidents.command", incident):
+        raise NotAllowed(_("Only the commander or an ops manager can change the paging policy."))
+    if incident.state in {s.value for s in DONE_STATES}:
+        raise ApplicationError(_("The incident is over: nobody is paged for it any more."))
+    policy = EscalationPolicy.objects.filter(id=policy_id).first()
+    if policy is None:
+        raise InvalidInput(_("Choose a policy."), fields={"policy": _("No such policy.")})
+    if not policy.levels.exists():
+        raise InvalidInput(
+            _("This policy has no levels: it would page nobody."),
+            fields={"policy": _("No levels.")},
+        )
+    reason = (reason or "").strip()[:300]
+    now = timezone.now()
+    for running in Escalation.objects.select_for_update().filter(
+        incident=incident, state=Escalation.State.ACTIVE
+    ):
+        _close(running, Escalation.State.REPLACED, now)
+        Page.objects.filter(
+            escalation=running, state__in=[Page.State.TRIGGERED, Page.State.NOTIFIED]
+        ).update(state=Page.State.ESCALATED)
+    escalation = Escalation.objects.create(
+        incident=incident,
+        policy=policy,
+        snapshot=policy_snapshot(policy),
+        started_at=now,
+        started_by=actor,
+        reason=reason,
+    )
+    incident_services.incident_log_page(
+        incident_id=incident.id,
+        data={
+            "action": "policy_switched",
+            "names": [str(actor)],
+            "policy": policy.name,
+            "reason": reason,
+        },
+    )
+    _start_timer(escalation, now)
     return escalation
 
 
@@ -165,11 +235,9 @@ def _plan_deliveries(page: Page, incident: Incident, now: datetime) -> list[int]
         m.channel: m for m in ContactMethod.objects.filter(user_id=page.user_id, enabled=True)
     }
     quiet = None
-    user = page.user
-    if getattr(user, "quiet_start", None) and getattr(
-        user, "quiet_end", None
-    ):  # pragma: no cover - later
-        quiet = QuietHours(user.quiet_start, user.quiet_end, user.time_zone)
+    hours = QuietHours.objects.filter(user_id=page.user_id, enabled=True).first()
+    if hours is not None:
+        quiet = QuietHoursRule(hours.start, hours.end, page.user.time_zone)
     plan = plan_notifications(
         _rules_for(page.user_id),
         paged_at=now,
@@ -188,12 +256,17 @@ def _plan_deliveries(page: Page, incident: Incident, now: datetime) -> list[int]
             destination=method.address if method else "",
             due_at=at,
             idempotency_key=f"page-{page.id}-{i}-{channel}",
+            hinted_until=now + HINT_GRACE if at <= now else None,
         )
         made.append(delivery.id)
     if not made:  # never leave a page with no way to reach the person
         made.append(
             Delivery.objects.create(
-                page=page, channel="app", due_at=now, idempotency_key=f"page-{page.id}-app"
+                page=page,
+                channel="app",
+                due_at=now,
+                idempotency_key=f"page-{page.id}-app",
+                hinted_until=now + HINT_GRACE,
             ).id
         )
     return made
@@ -324,6 +397,11 @@ def escalations_resolve(*, incident_id: int) -> int:
 # --- Deliveries ------------------------------------------------------------------
 
 
+def _lease() -> timedelta:
+    """A claimed delivery whose worker died is retried after this."""
+    return timedelta(seconds=settings.ESCALATION_DELIVERY_LEASE_SECONDS)
+
+
 def ack_token(page_id: int) -> str:
     return signing.TimestampSigner(salt=ACK_SALT).sign(str(page_id))
 
@@ -336,9 +414,18 @@ def page_from_token(token: str) -> Page | None:
     return Page.objects.select_related("escalation__incident", "user").filter(id=page_id).first()
 
 
+def _open(delivery: Delivery) -> bool:
+    return (
+        delivery.page.escalation.state == Escalation.State.ACTIVE
+        and delivery.page.state != Page.State.ACKNOWLEDGED
+    )
+
+
 def _claim(delivery_id: int, now: datetime) -> Delivery | None:
     """Take a due delivery under its row lock and lease it; None if it is not
-    due, already taken, or its page no longer needs it (cancelled then)."""
+    due, already taken, or its page no longer needs it (cancelled then). A
+    destination over its rate keeps the delivery pending until a slot frees
+    (it is then bundled with whatever else waits for that destination)."""
     with transaction.atomic():
         delivery = (
             Delivery.objects.select_for_update(skip_locked=True)
@@ -348,62 +435,153 @@ def _claim(delivery_id: int, now: datetime) -> Delivery | None:
         )
         if delivery is None:
             return None
-        if (
-            delivery.page.escalation.state != Escalation.State.ACTIVE
-            or delivery.page.state == Page.State.ACKNOWLEDGED
-        ):
+        if not _open(delivery):
             delivery.state = Delivery.State.CANCELLED
             delivery.save(update_fields=["state"])
             return None
+        free_at = _throttled_until(delivery, now)
+        if free_at is not None:
+            delivery.due_at, delivery.hinted_until = free_at, None
+            delivery.save(update_fields=["due_at", "hinted_until"])
+            return None
         delivery.attempts += 1
-        delivery.due_at = now + LEASE
+        delivery.due_at = now + _lease()
         delivery.save(update_fields=["attempts", "due_at"])
         return delivery
 
 
-def _message(delivery: Delivery) -> Message:
+def _rate(channel: str) -> tuple[int, int] | None:
+    """(messages, per seconds) allowed to one destination of a channel."""
+    rate = settings.ESCALATION_THROTTLE.get(channel)
+    return tuple(rate) if rate else None
+
+
+def _throttled_until(delivery: Delivery, now: datetime) -> datetime | None:
+    """When the destination may be sent to again, or None if it may now."""
+    rate = _rate(delivery.channel)
+    if rate is None or not delivery.destination:
+        return None
+    limit, seconds = rate
+    window = timedelta(seconds=seconds)
+    recent = list(
+        Delivery.objects.filter(
+            channel=delivery.channel,
+            destination=delivery.destination,
+            sent_at__gt=now - window,
+            bundled_into__isnull=True,
+        )
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)[:limit]
+    )
+    if len(recent) < limit:
+        return None
+    return recent[-1] + window
+
+
+def _claim_bundle(primary: Delivery, now: datetime) -> list[Delivery]:
+    """Other due deliveries to the same destination, leased to go in one
+    message with `primary` (human-read channels only: a webhook consumer
+    gets one payload per page)."""
+    if _rate(primary.channel) is None or not primary.destination:
+        return []
+    with transaction.atomic():
+        others = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .select_related("page__escalation__incident", "page__user")
+            .filter(
+                channel=primary.channel,
+                destination=primary.destination,
+                state=Delivery.State.PENDING,
+                due_at__lte=now,
+            )
+            .exclude(id=primary.id)
+            .order_by("due_at", "id")[:20]
+        )
+        bundle = []
+        for other in others:
+            if not _open(other):
+                other.state = Delivery.State.CANCELLED
+                other.save(update_fields=["state"])
+                continue
+            other.due_at = now + _lease()
+            other.save(update_fields=["due_at"])
+            bundle.append(other)
+        return bundle
+
+
+def _message(delivery: Delivery, bundle: list[Delivery] = ()) -> Message:
     incident = delivery.page.escalation.incident
     base = getattr(settings, "TSCC_BASE_URL", "http://localhost:8000").rstrip("/")
+    ack_url = f"{base}/escalations/ack/{ack_token(delivery.page_id)}/"
+    title = f"[{incident.severity.upper()}] {incident.reference}"
+    text = incident.display_title
+    if bundle:
+        title += f" (+{len(bundle)})"
+        lines = [f"{title} {text}", f"  ✓ {ack_url}"]
+        for other in bundle:
+            inc = other.page.escalation.incident
+            lines.append(f"[{inc.severity.upper()}] {inc.reference} {inc.display_title}")
+            lines.append(f"  ✓ {base}/escalations/ack/{ack_token(other.page_id)}/")
+        lines.append(f"{base}/escalations/pages/")
+        text = "\n".join(lines)
     return Message(
-        title=f"[{incident.severity.upper()}] {incident.reference}",
-        text=incident.display_title,
+        title=title,
+        text=text,
         url=f"{base}/incidents/{incident.id}/",
-        ack_url=f"{base}/escalations/ack/{ack_token(delivery.page_id)}/",
+        ack_url=ack_url,
         idempotency_key=delivery.idempotency_key,
     )
 
 
 def delivery_send(*, delivery_id: int, now: datetime | None = None) -> bool:
-    """Send one due delivery (at most once at a time; retried with backoff)."""
+    """Send one due delivery (at most once at a time; retried with backoff),
+    with any other deliveries due to the same destination in one message."""
     now = now or timezone.now()
     delivery = _claim(delivery_id, now)
     if delivery is None:
         return False
+    bundle = _claim_bundle(delivery, now)
     method = ContactMethod.objects.filter(
         user_id=delivery.page.user_id, channel=delivery.channel, enabled=True
     ).first()
     target = Target(delivery.page.user_id, delivery.destination, method.secret if method else "")
     try:
-        provider_id = adapter_for(delivery.channel)(target, _message(delivery))
+        provider_id = adapter_for(delivery.channel)(target, _message(delivery, bundle))
     except (DeliveryError, KeyError) as exc:
-        _record_failure(delivery.id, str(exc)[:300], now)
+        _record_failure(delivery.id, str(exc)[:300], now, bundle)
         return False
     except Exception as exc:  # noqa: BLE001 - one bad adapter must not stop the sweep
         log.exception("delivery %s: unexpected adapter error", delivery.id)
-        _record_failure(delivery.id, type(exc).__name__, now)
+        _record_failure(delivery.id, type(exc).__name__, now, bundle)
         return False
     with transaction.atomic():
+        sent_at = timezone.now()
         d = Delivery.objects.select_for_update().get(id=delivery.id)
-        d.state, d.sent_at, d.provider_id = Delivery.State.SENT, timezone.now(), provider_id[:200]
+        d.state, d.sent_at, d.provider_id = Delivery.State.SENT, sent_at, provider_id[:200]
         d.save(update_fields=["state", "sent_at", "provider_id"])
         DeliveryAttempt.objects.create(delivery=d, ok=True, provider_id=provider_id[:200])
-        Page.objects.filter(id=d.page_id, state=Page.State.TRIGGERED).update(
-            state=Page.State.NOTIFIED
+        ids = [b.id for b in bundle]
+        Delivery.objects.filter(id__in=ids).update(
+            state=Delivery.State.SENT, sent_at=sent_at, provider_id=d.provider_id, bundled_into=d
         )
+        DeliveryAttempt.objects.bulk_create(
+            DeliveryAttempt(
+                delivery_id=i,
+                ok=True,
+                provider_id=d.provider_id,
+                detail=f"bundled with delivery {d.id}",
+            )
+            for i in ids
+        )
+        Page.objects.filter(
+            id__in=[d.page_id, *(b.page_id for b in bundle)], state=Page.State.TRIGGERED
+        ).update(state=Page.State.NOTIFIED)
     return True
 
 
-def _record_failure(delivery_id: int, error: str, now: datetime) -> None:
+def _record_failure(
+    delivery_id: int, error: str, now: datetime, bundle: list[Delivery] = ()
+) -> None:
     log.warning("delivery %s failed: %s", delivery_id, error)
     with transaction.atomic():
         d = Delivery.objects.select_for_update().get(id=delivery_id)
@@ -419,6 +597,11 @@ def _record_failure(delivery_id: int, error: str, now: datetime) -> None:
         else:
             d.due_at = now + timedelta(seconds=min(300, 5 * 2 ** (d.attempts - 1)))
         d.save(update_fields=["state", "due_at", "last_error"])
+        # The bundled ones were not attempts of their own: due again at once
+        # (they go alone, or with the next message to this destination).
+        Delivery.objects.filter(id__in=[b.id for b in bundle], state=Delivery.State.PENDING).update(
+            due_at=now
+        )
 
 
 # --- Sweeps ------------------------------------------------------------------------
@@ -438,18 +621,25 @@ def send_due_for_timer(*, timer_id: int) -> int:
 
 def sweep(*, now: datetime | None = None, limit: int = 200) -> tuple[int, int]:
     """Fire due timers and send due deliveries. The safety net under the
-    on-commit fast path; beat runs it every second."""
+    on-commit fast path; beat runs it every second. What a fast-path task
+    was just handed is left to it for HINT_GRACE, so the two do not race
+    for fresh work (the task is quicker; the sweep takes over if it is lost)."""
     now = now or timezone.now()
+    unhinted = Q(hinted_until__isnull=True) | Q(hinted_until__lte=now)
     timer_ids = list(
-        Timer.objects.filter(state=Timer.State.PENDING, due_at__lte=now)
+        Timer.objects.filter(unhinted, state=Timer.State.PENDING, due_at__lte=now)
         .order_by("due_at")
         .values_list("id", flat=True)[:limit]
     )
-    fired = sum(timer_fire(timer_id=t) for t in timer_ids)
+    fired, sent = 0, 0
+    for timer_id in timer_ids:
+        if timer_fire(timer_id=timer_id):
+            fired += 1
+            sent += send_due_for_timer(timer_id=timer_id)
     delivery_ids = list(
-        Delivery.objects.filter(state=Delivery.State.PENDING, due_at__lte=now)
+        Delivery.objects.filter(unhinted, state=Delivery.State.PENDING, due_at__lte=now)
         .order_by("due_at")
         .values_list("id", flat=True)[:limit]
     )
-    sent = sum(delivery_send(delivery_id=d, now=now) for d in delivery_ids)
+    sent += sum(delivery_send(delivery_id=d, now=now) for d in delivery_ids)
     return fired, sent

@@ -269,6 +269,20 @@ USE_TZ = True
 # Links in pages and e-mails (acknowledge links, incident URLs).
 TSCC_BASE_URL = env("TSCC_BASE_URL", default="http://localhost:8000")
 SMS_GATEWAY_URL = env("SMS_GATEWAY_URL", default="")
+# A delivery claimed by a worker that dies is sent again after this lease.
+ESCALATION_DELIVERY_LEASE_SECONDS = env.int("ESCALATION_DELIVERY_LEASE_SECONDS", default=60)
+# At most N messages per S seconds to one destination of a channel; what waits
+# is bundled into the next message. Webhooks (machine-read) and in-app are not
+# throttled. Chat robots' own limits: DingTalk and WeCom 20/min, Feishu 100/min.
+ESCALATION_THROTTLE = {
+    "sms": (1, 60),
+    "voice": (1, 120),
+    "email": (5, 60),
+    "feishu": (20, 60),
+    "dingtalk": (10, 60),
+    "wecom": (10, 60),
+    "slack": (20, 60),
+}
 # Demo data seeders run by `manage.py seed_demo`, one per app, in order.
 DEMO_SEEDERS = ["incidents.demo.seed", "oncall.demo.seed"]
 DEFAULT_USER_TIME_ZONE = env("DEFAULT_USER_TIME_ZONE", default="Asia/Shanghai")

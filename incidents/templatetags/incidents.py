@@ -243,8 +243,10 @@ SENTENCES = {
             "acknowledged": _("%(names)s acknowledged the page."),
             "exhausted": _("The escalation policy ran out without an acknowledgement."),
             "sla_breach": _("Deadline missed: %(sla)s (%(late)s min late)."),
+            "policy_switched": _("%(names)s switched paging to the policy %(policy)s."),
         }.get(d.get("action"), _("Page."))
         % {
+            "policy": d.get("policy", ""),
             "names": ", ".join(d.get("names", [])),
             "level": d.get("level", ""),
             "sla": SLA_NAMES.get(d.get("sla"), d.get("sla", "")),

@@ -148,7 +148,8 @@ def page_someone(manager) -> Escalation:
 
 
 def later(seconds: float = 1):
-    return timezone.now() + timedelta(seconds=seconds)
+    """A moment past the fast path's grace: the sweep's view once a hint was lost."""
+    return timezone.now() + services.HINT_GRACE + timedelta(seconds=seconds)
 
 
 def test_every_channel_gets_its_wire_format_once(cast, sink):
