@@ -515,14 +515,14 @@ def _message(delivery: Delivery, bundle: list[Delivery] = ()) -> Message:
     ack_url = f"{base}/escalations/ack/{ack_token(delivery.page_id)}/"
     title = f"[{incident.severity.upper()}] {incident.reference}"
     text = incident.display_title
-    if bundle:
+    if bundle:  # the primary's ack link is the message's own; each other page adds its own
         title += f" (+{len(bundle)})"
-        lines = [f"{title} {text}", f"  ✓ {ack_url}"]
+        lines = [text]
         for other in bundle:
             inc = other.page.escalation.incident
-            lines.append(f"[{inc.severity.upper()}] {inc.reference} {inc.display_title}")
+            lines.append(f"+ [{inc.severity.upper()}] {inc.reference} {inc.display_title}")
             lines.append(f"  ✓ {base}/escalations/ack/{ack_token(other.page_id)}/")
-        lines.append(f"{base}/escalations/pages/")
+        lines.append(f"⋯ {base}/escalations/pages/")
         text = "\n".join(lines)
     return Message(
         title=title,
