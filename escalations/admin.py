@@ -33,7 +33,7 @@ class ContactMethodAdmin(admin.ModelAdmin):
     exclude = ["secret"]  # set through the app; never shown
 
 
-@admin.register(m.NotificationRule, m.LevelTarget)
+@admin.register(m.NotificationRule, m.LevelTarget, m.QuietHours)
 class PlainAdmin(admin.ModelAdmin):
     pass
 

@@ -7,4 +7,4 @@ class EscalationsConfig(AppConfig):
     verbose_name = _("Escalations")
 
     def ready(self) -> None:
-        from escalations import receivers  # noqa: F401 - connects the incident signals
+        from escalations import checks, receivers  # noqa: F401 - signals and system checks

@@ -90,10 +90,21 @@ def _int(value, field: str, low: int, high: int) -> int:
     return number
 
 
+def _id(value, field: str) -> int:
+    """An id from input: a positive whole number, or the field's error."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0 or isinstance(value, bool):
+        raise InvalidInput(_("Check the highlighted fields."), fields={field: _("Not found.")})
+    return number
+
+
 def _team(team_id, field: str = "team") -> Team | None:
     if team_id in (None, ""):
         return None
-    team = Team.objects.filter(id=team_id).first()
+    team = Team.objects.filter(id=_id(team_id, field)).first()
     if team is None:
         raise InvalidInput(_("Check the highlighted fields."), fields={field: _("No such team.")})
     return team
@@ -104,7 +115,9 @@ def _responder(user_id, field: str):
         return None
     user = (
         get_user_model()
-        .objects.filter(id=user_id, is_active=True, role__in=[r.value for r in OPERATIONS_ROLES])
+        .objects.filter(
+            id=_id(user_id, field), is_active=True, role__in=[r.value for r in OPERATIONS_ROLES]
+        )
         .first()
     )
     if user is None:
@@ -278,7 +291,9 @@ def routing_rule_save(*, actor, rule_id: int | None = None, data: dict) -> Routi
     categories (codes; empty means any), team (id or empty), position
     (optional: new rules go last)."""
     _ensure(actor, "escalations.manage_policy")
-    policy = EscalationPolicy.objects.filter(id=data.get("policy") or 0).first()
+    policy = None
+    if data.get("policy") not in (None, ""):
+        policy = EscalationPolicy.objects.filter(id=_id(data["policy"], "policy")).first()
     if policy is None:
         raise InvalidInput(_("Choose a policy."), fields={"policy": _("Required.")})
     fields = {

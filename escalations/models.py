@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from escalations.domain.notify import Urgency
 from escalations.domain.policy import TargetKind
@@ -174,7 +175,7 @@ class Escalation(models.Model):
     """An incident paging by a frozen copy of a policy."""
 
     class State(models.TextChoices):
-        ACTIVE = "active", _("Active")
+        ACTIVE = "active", pgettext_lazy("escalation state", "Active")
         ACKNOWLEDGED = "acknowledged", _("Acknowledged")
         RESOLVED = "resolved", _("Resolved")
         EXHAUSTED = "exhausted", _("Exhausted")

@@ -176,7 +176,9 @@ def escalation_switch(*, actor, incident_id: int, policy_id: int, reason: str = 
     if not actor.has_perm("incidents.command", incident):
         raise NotAllowed(_("Only the commander or an ops manager can change the paging policy."))
     if incident.state in {s.value for s in DONE_STATES}:
-        raise ApplicationError(_("The incident is over: nobody is paged for it any more."))
+        raise ApplicationError(
+            _("The incident is over: nobody is paged for it any more."), code="incident_over"
+        )
     policy = EscalationPolicy.objects.filter(id=policy_id).first()
     if policy is None:
         raise InvalidInput(_("Choose a policy."), fields={"policy": _("No such policy.")})

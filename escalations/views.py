@@ -3,17 +3,24 @@ expiring link, "My pages", and an incident's paging history."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from escalations import selectors
+from escalations import selectors, services
+from escalations.domain.policy import step_at
+from escalations.forms import SwitchPolicyForm
 from escalations.models import Escalation, Page
-from escalations.services import page_acknowledge, page_from_token
+from escalations.services import page_acknowledge, page_from_token, to_domain
+from incidents.domain.lifecycle import DONE_STATES
 from incidents.selectors import incident_visible_to
+from tscc.exceptions import ApplicationError
+from tscc.forms import apply_error
 
 
 @require_http_methods(["GET", "POST"])
@@ -71,16 +78,97 @@ def acknowledge(request: HttpRequest, page_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("escalations:my-pages"), status=303)
 
 
-@require_http_methods(["GET"])
-@login_required
-def incident_pages(request: HttpRequest, incident_id: int) -> HttpResponse:
-    """The paging history of one incident, for its page (loaded with htmx):
-    each page, who, which step, and every delivery attempt."""
-    incident = incident_visible_to(request.user).filter(id=incident_id).first()
-    if incident is None:
-        raise Http404
+def _paging_panel(request, incident, *, form=None, error: str = "", status: int = 200):
+    """The incident's paging card: the policy paging now (where it is and
+    when it next moves on), a switch form for those who may command the
+    incident, and the history of every escalation with its pages."""
+    escalations = list(selectors.incident_escalations(incident_id=incident.id))
+    active = next((e for e in reversed(escalations) if e.state == Escalation.State.ACTIVE), None)
+    current = None
+    if active is not None:
+        fired = step_at(to_domain(active.snapshot), active.step - 1) if active.step else None
+        current = {
+            "escalation": active,
+            "levels": len(active.snapshot.get("levels", [])),
+            "rounds": active.snapshot.get("repeat", 0) + 1,
+            "step": fired,
+            "next_due": selectors.escalation_next_due(escalation_id=active.id),
+        }
+    can_switch = request.user.has_perm("incidents.command", incident) and incident.state not in {
+        s.value for s in DONE_STATES
+    }
+    if can_switch and form is None:
+        form = SwitchPolicyForm(
+            prefix="switch",
+            policies=selectors.policy_choices(pageable_only=True),
+            initial={"policy": active.policy_id if active else None},
+        )
     return render(
         request,
         "escalations/_incident_pages.html",
-        {"escalations": selectors.incident_paging(incident=incident), "incident": incident},
+        {
+            "escalations": escalations,
+            "incident": incident,
+            "current": current,
+            "form": form if can_switch else None,
+            "error": error,
+            "can_view_policies": request.user.has_perm("escalations.view_policy"),
+        },
+        status=status,
+    )
+
+
+def _incident(request, incident_id: int):
+    incident = incident_visible_to(request.user).filter(id=incident_id).first()
+    if incident is None:
+        raise Http404
+    return incident
+
+
+@require_http_methods(["GET"])
+@login_required
+def incident_pages(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """The paging panel of one incident, for its page (loaded with htmx)."""
+    return _paging_panel(request, _incident(request, incident_id))
+
+
+@require_POST
+@login_required
+def incident_switch(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Page by another policy (or a fresh copy of the same one): the panel
+    comes back in place, with the refusal if there is one."""
+    incident = _incident(request, incident_id)
+    form = SwitchPolicyForm(
+        request.POST, prefix="switch", policies=selectors.policy_choices(pageable_only=True)
+    )
+    status = 422
+    if form.is_valid():
+        if form.cleaned_data["policy"] is None:
+            form.add_error("policy", _("Choose a policy."))
+        else:
+            try:
+                services.escalation_switch(
+                    actor=request.user,
+                    incident_id=incident.id,
+                    policy_id=form.cleaned_data["policy"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ApplicationError as exc:
+                status = apply_error(form, exc)
+            else:
+                if request.htmx:
+                    return _paging_panel(request, incident)
+                return HttpResponseRedirect(
+                    reverse("incidents:detail", args=[incident.id]) + "#paging", status=303
+                )
+    if not request.htmx:
+        if status == 403:
+            raise PermissionDenied
+        errors = [*form.non_field_errors(), *form.errors.get("policy", [])]
+        messages.error(request, " ".join(dict.fromkeys(errors)))
+        return HttpResponseRedirect(
+            reverse("incidents:detail", args=[incident.id]) + "#paging", status=303
+        )
+    return _paging_panel(
+        request, incident, form=form, error=" ".join(form.non_field_errors()), status=status
     )

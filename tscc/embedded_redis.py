@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 SOCKET_NAME = "redis.sock"
 
@@ -44,7 +46,12 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def client(self) -> redis.Redis:
-        return redis.Redis(unix_socket_path=str(self.socket), socket_connect_timeout=1)
+        # No retries: "is it up?" must answer at once (redis-py 8 retries by default).
+        return redis.Redis(
+            unix_socket_path=str(self.socket),
+            socket_connect_timeout=1,
+            retry=Retry(NoBackoff(), 0),
+        )
 
     def is_running(self) -> bool:
         try:

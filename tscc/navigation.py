@@ -27,6 +27,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("incidents", _("Incidents"), "incidents:list", "tscc.view_incidents", "alert"),
     NavItem("oncall", _("On-call"), "oncall:schedules", "tscc.view_oncall", "clock"),
     NavItem("pages", _("My pages"), "escalations:my-pages", "tscc.view_oncall", "alert"),
+    NavItem("paging", _("Paging"), "escalations:policies", "escalations.view_policy", "bell"),
     NavItem("vendors", _("Vendors"), "vendors:board", "tscc.view_vendor_board", "building"),
     NavItem("portal", _("Vendor portal"), "vendors:portal", "tscc.view_vendor_portal", "building"),
     NavItem("summaries", _("Summaries"), "summaries:now", "tscc.view_summaries", "chart"),

@@ -337,6 +337,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One choice set under two field names (severity, severities), and two
+    # sets under one field name (a report's channel, a contact method's).
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "incidents.api.serializers.inputs.SEVERITIES",
+        "ChannelEnum": "incidents.models.RegulatoryReport.Channel",
+        "ContactChannelEnum": "escalations.models.ContactMethod.Channel",
+    },
 }
 
 # --- E-mail --------------------------------------------------------------

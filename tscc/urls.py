@@ -29,7 +29,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("incidents.api.urls")),
     path("api/v1/oncall/", include("oncall.api.urls")),
-    path("api/v1/", include("escalations.api_urls")),
+    path("api/v1/", include("escalations.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

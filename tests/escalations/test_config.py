@@ -105,6 +105,8 @@ def test_a_policy_is_saved_and_replaced_as_a_whole(cast):
         ),
         ({"name": "P", "levels": "ok", "repeat": 10}, "repeat"),
         ({"name": "P", "levels": "ok", "team": 999999}, "team"),
+        ({"name": "P", "levels": "ok", "team": "abc"}, "team"),
+        ({"name": "P", "levels": "ok", "final_user": "1; drop"}, "final_user"),
         ({"name": "P", "levels": "ok", "final_user": "bpo"}, "final_user"),
         ({"name": "P", "levels": "not a list"}, "levels"),
     ],
@@ -169,9 +171,10 @@ def test_routing_rules_match_in_order_and_can_be_moved(cast):
     with pytest.raises(config.InvalidInput) as bad:
         config.routing_rule_save(actor=manager, data={"policy": a.id, "categories": ["nope"]})
     assert "categories" in bad.value.fields
-    with pytest.raises(config.InvalidInput) as bad:
-        config.routing_rule_save(actor=manager, data={})
-    assert "policy" in bad.value.fields
+    for missing in ({}, {"policy": "abc"}, {"policy": 999999}):
+        with pytest.raises(config.InvalidInput) as bad:
+            config.routing_rule_save(actor=manager, data=missing)
+        assert "policy" in bad.value.fields
     # A policy that routing uses cannot be deleted; once unused it can.
     with pytest.raises(config.InUse):
         config.policy_delete(actor=manager, policy_id=a.id)

@@ -72,3 +72,15 @@
   window.tsccTick = tick;  // for tests
   setInterval(tick, 30000);
 })();
+
+// Policy editor: "Remove" takes a level row out in place. Without
+// JavaScript the button posts the form and the page comes back without it.
+document.addEventListener("click", function (event) {
+  "use strict";
+  var button = event.target.closest && event.target.closest("[data-remove-level]");
+  if (!button) return;
+  var row = button.closest("[data-level]");
+  if (!row) return;
+  event.preventDefault();
+  row.remove();
+});

@@ -1,0 +1,331 @@
+"""What the escalations API accepts and answers.
+
+Inputs check shape and types only (400 with field errors); every rule is the
+services' (escalations.config, escalations.services). Outputs are read-only
+over rows the selectors load with their relations, so serializing adds no
+queries. Contact-method secrets are write-only: answers say `has_secret`, and
+delivery destinations are never shown."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from escalations.config import (
+    MAX_DELAY_MINUTES,
+    MAX_LEVELS,
+    MAX_REPEAT,
+    MAX_TARGETS,
+    MAX_WAIT_MINUTES,
+)
+from escalations.domain.notify import Urgency
+from escalations.domain.policy import TargetKind
+from escalations.models import ContactMethod
+from escalations.selectors import is_open
+from incidents.domain.severity import Severity
+
+HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+# --- Inputs ------------------------------------------------------------------------
+
+
+class TargetInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[k.value for k in TargetKind])
+    id = serializers.IntegerField(min_value=1, help_text="The user's, schedule's or team's id.")
+
+
+class LevelInputSerializer(serializers.Serializer):
+    wait_minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_WAIT_MINUTES,
+        default=5,
+        help_text="How long to wait for an acknowledgement before the next level.",
+    )
+    targets = TargetInputSerializer(many=True, allow_empty=False, max_length=MAX_TARGETS)
+
+
+class PolicyInputSerializer(serializers.Serializer):
+    """A whole policy: PUT replaces every field and every level."""
+
+    name = serializers.CharField(max_length=120)
+    description = serializers.CharField(
+        max_length=4000, required=False, allow_blank=True, default=""
+    )
+    team = serializers.IntegerField(required=False, allow_null=True, default=None)
+    repeat = serializers.IntegerField(
+        min_value=0, max_value=MAX_REPEAT, default=0, help_text="Extra rounds after the first."
+    )
+    final_user = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Notified once after the last round (a person in operations).",
+    )
+    levels = LevelInputSerializer(many=True, allow_empty=False, max_length=MAX_LEVELS)
+
+
+class RoutingRuleInputSerializer(serializers.Serializer):
+    policy = serializers.IntegerField(min_value=1)
+    severities = serializers.ListField(
+        child=serializers.ChoiceField(choices=[s.value for s in Severity]),
+        required=False,
+        default=list,
+        help_text="Empty: any severity.",
+    )
+    categories = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        default=list,
+        help_text="Category codes; empty: any category.",
+    )
+    team = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="The owning team; empty: any."
+    )
+    position = serializers.IntegerField(
+        min_value=0,
+        max_value=10_000,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Empty: last on create, unchanged on replace.",
+    )
+
+
+class RoutingRuleMoveInputSerializer(serializers.Serializer):
+    by = serializers.ChoiceField(choices=[-1, 1], help_text="-1: up (earlier), 1: down.")
+
+
+class ContactMethodInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=ContactMethod.Channel.choices)
+    address = serializers.CharField(
+        max_length=500, help_text="E-mail, phone number (+8613800138000) or robot URL."
+    )
+    secret = serializers.CharField(
+        max_length=200,
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        style={"input_type": "password"},
+        help_text="A signing secret (webhooks, robots). Never shown back; on replace, "
+        "empty keeps the stored one.",
+    )
+    enabled = serializers.BooleanField(default=True)
+
+
+class ContactMethodUpdateInputSerializer(ContactMethodInputSerializer):
+    clear_secret = serializers.BooleanField(
+        default=False, help_text="Remove the stored secret (when `secret` is empty)."
+    )
+
+
+class NotificationRuleInputSerializer(serializers.Serializer):
+    channel = serializers.CharField(
+        max_length=12, help_text='"app" or the channel of one of your contact methods.'
+    )
+    delay_minutes = serializers.IntegerField(min_value=0, max_value=MAX_DELAY_MINUTES, default=0)
+    urgency = serializers.ChoiceField(choices=[u.value for u in Urgency])
+
+
+class QuietHoursInputSerializer(serializers.Serializer):
+    start = serializers.RegexField(
+        HHMM, required=False, allow_null=True, default=None, help_text="HH:MM, your time zone."
+    )
+    end = serializers.RegexField(
+        HHMM,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="HH:MM; earlier than the start runs past midnight.",
+    )
+    enabled = serializers.BooleanField(default=True, help_text="False (or no times) clears them.")
+
+
+class PageListInputSerializer(serializers.Serializer):
+    open = serializers.BooleanField(required=False, default=False)
+
+
+class EscalationSwitchInputSerializer(serializers.Serializer):
+    policy = serializers.IntegerField(min_value=1)
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+# --- Outputs -----------------------------------------------------------------------
+
+
+class PersonRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return str(user)
+
+
+class RoutingTeamSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class TargetOutputSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    id = serializers.IntegerField(source="target_id")
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, target) -> str:
+        named = {"user": target.user, "schedule": target.schedule, "team": target.team}
+        thing = named.get(target.kind)
+        return "" if thing is None else str(getattr(thing, "name", thing))
+
+
+class LevelOutputSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    wait_minutes = serializers.IntegerField()
+    targets = TargetOutputSerializer(many=True, source="targets.all")
+
+
+class PolicyOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    description = serializers.CharField()
+    team = RoutingTeamSerializer(allow_null=True)
+    repeat = serializers.IntegerField()
+    final_user = PersonRefSerializer(allow_null=True)
+    levels = LevelOutputSerializer(many=True, source="levels.all")
+    routing_rules = serializers.IntegerField(help_text="How many routing rules use it.")
+    updated_at = serializers.DateTimeField()
+
+
+class PolicyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+
+
+class RoutingRuleOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    position = serializers.IntegerField(help_text="The first matching rule, in order, wins.")
+    policy = PolicyRefSerializer()
+    severities = serializers.ListField(child=serializers.CharField())
+    categories = serializers.ListField(child=serializers.CharField())
+    team = RoutingTeamSerializer(allow_null=True)
+
+
+class RoutingRuleOrderOutputSerializer(serializers.Serializer):
+    order = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Every rule's id, first match first."
+    )
+
+
+class ContactMethodOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel = serializers.CharField()
+    address = serializers.CharField()
+    enabled = serializers.BooleanField()
+    has_secret = serializers.SerializerMethodField()
+
+    def get_has_secret(self, method) -> bool:
+        return bool(method.secret)
+
+
+class ContactMethodTestOutputSerializer(serializers.Serializer):
+    provider_id = serializers.CharField(help_text="What the provider answered.")
+
+
+class NotificationRuleOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel = serializers.CharField()
+    delay_minutes = serializers.IntegerField()
+    urgency = serializers.CharField()
+
+
+class QuietHoursOutputSerializer(serializers.Serializer):
+    start = serializers.TimeField(format="%H:%M", allow_null=True)
+    end = serializers.TimeField(format="%H:%M", allow_null=True)
+    enabled = serializers.BooleanField()
+    time_zone = serializers.CharField(help_text="Yours: the times are read in it.")
+
+
+class DeliveryOutputSerializer(serializers.Serializer):
+    """A delivery without its destination (nor any secret)."""
+
+    id = serializers.IntegerField()
+    channel = serializers.CharField()
+    state = serializers.CharField()
+    attempts = serializers.IntegerField()
+    sent_at = serializers.DateTimeField(allow_null=True)
+
+
+class PageIncidentSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    title = serializers.CharField(source="display_title")
+    severity = serializers.CharField()
+    state = serializers.CharField()
+
+
+class PageOutputSerializer(serializers.Serializer):
+    """One of the caller's pages. Expects escalation__incident and deliveries loaded."""
+
+    id = serializers.IntegerField()
+    incident = PageIncidentSerializer(source="escalation.incident")
+    state = serializers.CharField()
+    open = serializers.SerializerMethodField(help_text="Still waiting for an acknowledgement.")
+    step = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    deliveries = DeliveryOutputSerializer(many=True, source="deliveries.all")
+
+    def get_open(self, page) -> bool:
+        return is_open(page)
+
+
+class DeliveryAttemptOutputSerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+
+
+class DeliveryHistoryOutputSerializer(DeliveryOutputSerializer):
+    attempt_log = DeliveryAttemptOutputSerializer(many=True, source="attempt_log.all")
+
+
+class EscalationPageOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = PersonRefSerializer()
+    step = serializers.IntegerField()
+    state = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    deliveries = DeliveryHistoryOutputSerializer(many=True, source="deliveries.all")
+
+
+class EscalationOutputSerializer(serializers.Serializer):
+    """An incident paging by a frozen copy of a policy: `policy.name` is the
+    copy's (the policy may since have been renamed or deleted)."""
+
+    id = serializers.IntegerField()
+    policy = serializers.SerializerMethodField()
+    state = serializers.CharField()
+    step = serializers.IntegerField(help_text="The next step to fire.")
+    started_at = serializers.DateTimeField()
+    started_by = PersonRefSerializer(
+        allow_null=True, help_text="Who switched to this policy; empty: the routing rules."
+    )
+    reason = serializers.CharField()
+    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_by = PersonRefSerializer(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    pages = EscalationPageOutputSerializer(many=True, source="pages.all")
+
+    @extend_schema_field(PolicyRefSerializer)
+    def get_policy(self, escalation):
+        return {"id": escalation.policy_id, "name": escalation.snapshot.get("name", "")}
+
+
+class PagingErrorOutputSerializer(serializers.Serializer):
+    """How a rule's refusal reads (tscc.exceptions.api_exception_handler)."""
+
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(child=serializers.CharField(), required=False)
