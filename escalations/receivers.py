@@ -12,7 +12,7 @@ from incidents.signals import incident_declared, incident_state_changed
 def start_paging(sender, incident_id: int, **kwargs) -> None:
     from escalations.services import escalation_start
 
-    escalation_start(incident_id=incident_id)
+    escalation_start(incident_id=incident_id, fire_now=True)
 
 
 @receiver(incident_state_changed, dispatch_uid="escalations.stop")

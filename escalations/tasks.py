@@ -10,8 +10,9 @@ def fire_timer_task(timer_id: int) -> bool:
     from escalations.services import send_due_for_timer, timer_fire
 
     fired = timer_fire(timer_id=timer_id)
-    if fired:
-        send_due_for_timer(timer_id=timer_id)
+    # Also when it had already fired (in the transaction that started it):
+    # what it made due is sent here; claims make a replay send nothing twice.
+    send_due_for_timer(timer_id=timer_id)
     return fired
 
 

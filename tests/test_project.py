@@ -38,10 +38,18 @@ def test_top_level_layout():
 def test_compose_file_describes_the_production_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"web", "worker", "beat", "postgres", "redis"} <= set(services)
-    for name in ("web", "worker", "beat", "postgres", "redis"):
+    assert {"web", "worker", "worker-paging", "beat", "postgres", "redis"} <= set(services)
+    for name in ("web", "worker", "worker-paging", "beat", "postgres", "redis"):
         assert "healthcheck" in services[name], name
-    for name in ("web", "worker", "beat"):
+
+    # Paging has a worker of its own: pages never queue behind other work.
+    def queues(name):
+        command = services[name]["command"]
+        return set(command[command.index("-Q") + 1].split(","))
+
+    assert queues("worker-paging") == {"critical"}
+    assert queues("worker") == {"default", "bulk"}
+    for name in ("web", "worker", "worker-paging", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")

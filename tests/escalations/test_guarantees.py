@@ -211,7 +211,10 @@ def test_pages_declared_around_a_redis_restart_are_delivered_once_it_is_back(
     wait_for(lambda: len(stack.queued()) >= 2, timeout=10, what="sweeps left in the queue")
 
     before = declare(manager)  # just before the restart: its hint is queued...
-    hint = ("escalations.tasks.fire_timer_task", [escalation_of(before).timers.get().id])
+    hint = (
+        "escalations.tasks.fire_timer_task",
+        [escalation_of(before).timers.get(step=0).id],
+    )
     assert hint in stack.queued()
     private_redis.crash()  # ...and lost with everything else in Redis
 
@@ -220,7 +223,9 @@ def test_pages_declared_around_a_redis_restart_are_delivered_once_it_is_back(
     declare_seconds = time.monotonic() - started
     assert declare_seconds < 10  # the failed publish gives up quickly
     assert escalation_of(during).state == "active"
-    assert escalation_of(during).timers.get().state == "pending"
+    # Its first step fired in the declaring transaction: the page is a row,
+    # its delivery waits for a task that never got queued.
+    assert Delivery.objects.get(page__escalation=escalation_of(during)).state == "pending"
 
     private_redis.start()
     assert hint not in stack.queued()  # it came back empty
@@ -258,9 +263,15 @@ def test_concurrent_sweeps_and_replayed_fire_tasks_deliver_once(cast, make_sink,
     # a hinted task is lost), so the sweeps go for them too:
     # - a step due to fire (its timer pending);
     # - a step fired by a worker that died before sending (its delivery due).
-    timer = escalation_of(declare(manager)).timers.get()
+    # (A declaration fires its first step in its own transaction, so the
+    # pending one is started by hand, as a switch of policy would.)
     unsent = escalation_of(declare(manager))
-    assert services.timer_fire(timer_id=unsent.timers.get(step=0).id)
+    assert unsent.timers.get(step=0).state == "fired"
+    policy = RoutingRule.objects.get().policy
+    RoutingRule.objects.all().delete()
+    started = services.escalation_start(incident_id=declare(manager).id, policy=policy)
+    timer = started.timers.get()
+    assert timer.state == "pending"
     Timer.objects.filter(id=timer.id).update(hinted_until=None)
     Delivery.objects.filter(page__escalation=unsent).update(hinted_until=None)
     # Queued behind the two declarations' hints: two sweeps, three replays of
