@@ -39,7 +39,7 @@ from escalations.models import (
     Timer,
 )
 from incidents import services as incident_services
-from incidents.domain.lifecycle import DONE_STATES
+from incidents.domain.lifecycle import DONE_STATES, OPEN_STATES
 from incidents.models import Incident
 from oncall.selectors import oncall_user_ids
 from tscc.exceptions import ApplicationError
@@ -54,6 +54,8 @@ ACK_MAX_AGE = 24 * 3600
 HIGHEST = ("sev0", "sev1")
 # A fast-path task owns what it was hinted for this long; the sweep takes over after.
 HINT_GRACE = timedelta(seconds=3)
+# An incident whose paging did not start on commit is started by the sweep.
+MISSED_AFTER, MISSED_WITHIN = timedelta(seconds=10), timedelta(minutes=10)
 
 
 class NotAllowed(ApplicationError):
@@ -159,6 +161,28 @@ def escalation_start(
     if fire_now:
         _fire_inline(timer_id)
     return escalation
+
+
+def escalations_start_missed(*, now: datetime | None = None) -> list[int]:
+    """Start paging for incidents whose on-commit start was lost (the
+    process died between the declaration's commit and the receiver, or the
+    receiver failed): open, declared 10 s to 10 min ago, never escalated,
+    and routed to a policy. Returns the incidents started."""
+    now = now or timezone.now()
+    candidates = Incident.objects.filter(
+        state__in=[s.value for s in OPEN_STATES],
+        declared_at__lte=now - MISSED_AFTER,
+        declared_at__gte=now - MISSED_WITHIN,
+        escalations__isnull=True,
+    ).values_list("id", flat=True)
+    started = []
+    for incident_id in list(candidates):
+        if escalation_start(incident_id=incident_id, fire_now=True) is not None:
+            log.warning(
+                "incident %s: paging started by the sweep (its start was lost)", incident_id
+            )
+            started.append(incident_id)
+    return started
 
 
 def _start_timer(escalation: Escalation, now: datetime) -> int:

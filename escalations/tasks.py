@@ -39,6 +39,8 @@ def check_policies() -> list[int]:
 
 @shared_task(acks_late=True)
 def sweep_sla() -> int:
+    from escalations.services import escalations_start_missed
     from escalations.sla import sla_sweep
 
+    escalations_start_missed()
     return sla_sweep()

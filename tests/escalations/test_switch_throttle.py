@@ -324,3 +324,22 @@ def test_the_sweep_leaves_fresh_fast_path_work_alone_then_takes_it_over(cast):
     fired, sent = services.sweep(now=timezone.now() + services.HINT_GRACE + timedelta(seconds=1))
     assert (fired, sent) == (1, 1)
     assert Delivery.objects.get(page__escalation=escalation).state == "sent"  # the in-app channel
+
+
+def test_an_incident_whose_paging_start_was_lost_is_started_by_the_sweep(cast):
+    manager, first, _second = cast
+    policy = one_level_policy("Default", first)
+    incident = declare(manager)  # no routing rule yet: its on-commit start found nothing
+    RoutingRule.objects.create(policy=policy, position=0)
+    assert not Escalation.objects.filter(incident=incident).exists()
+    # Too fresh: the on-commit start may still be on its way.
+    assert services.escalations_start_missed(now=incident.declared_at) == []
+    later = incident.declared_at + timedelta(seconds=30)
+    assert services.escalations_start_missed(now=later) == [incident.id]
+    escalation = Escalation.objects.get(incident=incident)
+    assert Page.objects.get(escalation=escalation).user == first  # fired at once
+    assert services.escalations_start_missed(now=later) == []  # once
+    # Too old: routing added hours later does not page old incidents.
+    old = declare(manager, title="Old")
+    Escalation.objects.filter(incident=old).delete()
+    assert services.escalations_start_missed(now=old.declared_at + timedelta(hours=1)) == []
