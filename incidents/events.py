@@ -1,13 +1,18 @@
 """Realtime: after commit, tell an incident's group that its timeline grew.
 
-The war room (issue 6) renders fragments; for now every event carries its
-sequence number and kind so a client can fetch what it missed."""
+Every event carries its sequence number and kind, and its war-room frame
+rendered once per language (incidents.warroom), so a client that sees a gap
+can fetch what it missed."""
 
 from __future__ import annotations
+
+import logging
 
 from django.db import transaction
 
 from tscc.realtime import broadcast, notify_user
+
+logger = logging.getLogger(__name__)
 
 
 def incident_group(incident_id: int) -> str:
@@ -15,7 +20,19 @@ def incident_group(incident_id: int) -> str:
 
 
 def _send(incident_id: int, seq: int, kind: str) -> None:
-    broadcast(incident_group(incident_id), "incident.timeline_appended", seq=seq, kind=kind)
+    """Render the event's war-room frame once per language and send it to the
+    room. If rendering fails the bare sequence still leaves: consumers then
+    fill the gap from the database."""
+    from incidents.warroom import event_payload
+
+    try:
+        payload = event_payload(incident_id, seq)
+    except Exception:
+        logger.exception("war room: could not render event %s of incident %s", seq, incident_id)
+        payload = {}
+    broadcast(
+        incident_group(incident_id), "incident.timeline_appended", seq=seq, kind=kind, **payload
+    )
 
 
 def on_commit_broadcast(*, incident_id: int, seq: int, kind: str) -> None:

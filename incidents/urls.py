@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", views.incident_declare_view, name="declare"),
     path("new/preview/", views.severity_preview, name="severity-preview"),
     path("<int:incident_id>/", views.incident_detail, name="detail"),
+    path("<int:incident_id>/room/", views.incident_room, name="room"),
     path("<int:object_id>/transition/", views.transition, name="transition"),
     path("<int:object_id>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("<int:object_id>/join/", views.join, name="join"),

@@ -127,3 +127,16 @@ def reference_data(request):
 
     request.getfixturevalue("transactional_db")
     importlib.import_module("incidents.migrations.0002_reference_data").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A new channel layer object for every test: channels-redis binds its
+    receive locks to the event loop that first used them, and each async
+    test runs in a loop of its own (a layer shared across tests fails with
+    "bound to a different event loop" once one test leaves a lock taken)."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()

@@ -48,10 +48,13 @@ def template_strings(path: Path):
     source = templatize(path.read_text(), origin=str(path))
     import re
 
+    string = r"""[ru]?(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")"""
+    # gettext(u'msg'), ngettext(u'one', u'many', n), pgettext(u'ctx', u'msg'):
+    # the message is the first string, after the context for pgettext.
     for match in re.finditer(
-        r"(?<![\w.])(?:p?gettext|_)\(\s*(?:r?'((?:[^'\\]|\\.)*)'|\"((?:[^\"\\]|\\.)*)\")", source
+        rf"(?<![\w.])(?:(n?pgettext)\(\s*{string}\s*,\s*|(?:n?gettext|_)\(\s*){string}", source
     ):
-        raw = match.group(1) if match.group(1) is not None else match.group(2)
+        raw = match.group(4) if match.group(4) is not None else match.group(5)
         yield bytes(raw, "utf-8").decode("unicode_escape").encode("latin-1").decode("utf-8")
 
 

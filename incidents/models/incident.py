@@ -264,6 +264,7 @@ class TimelineEvent(models.Model):
         DETAILS_CHANGED = "details_changed", _("Details changed")
         PAGE = "page", _("Page")
         CORRECTION = "correction", _("Correction")
+        MESSAGE = "message", _("Message")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="timeline")
     seq = models.PositiveIntegerField()

@@ -2,6 +2,11 @@
 tasks call these; each runs in one transaction, appends to the timeline and
 sends its side effects after commit."""
 
+from incidents.services.chat import (
+    incident_chat_post,
+    incident_message_decide,
+    incident_message_pin,
+)
 from incidents.services.declare import Declaration, incident_declare
 from incidents.services.lifecycle import (
     incident_acknowledge,
@@ -49,6 +54,7 @@ __all__ = [
     "incident_add_note",
     "incident_assess_severity",
     "incident_assign_role",
+    "incident_chat_post",
     "incident_confirm_severity",
     "incident_declare",
     "incident_grade",
@@ -57,6 +63,8 @@ __all__ = [
     "incident_link",
     "incident_log_page",
     "incident_merge",
+    "incident_message_decide",
+    "incident_message_pin",
     "incident_pin_fact",
     "incident_record_decision",
     "incident_release_role",

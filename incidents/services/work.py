@@ -55,19 +55,27 @@ def incident_add_note(
 
 @transaction.atomic
 def incident_record_decision(
-    *, actor, incident_id: int, text: str, policy: str = "", reason: str = ""
+    *,
+    actor,
+    incident_id: int,
+    text: str,
+    policy: str = "",
+    reason: str = "",
+    refers_to_id: int | None = None,
 ) -> TimelineEvent:
-    """The decision log: who decided what, the policy cited, and why."""
+    """The decision log: who decided what, the policy cited, and why. A
+    decision taken from an event (a war-room message marked as decision)
+    refers to it; that event is its context, so the reason is optional."""
     incident = incident_lock(incident_id)
     ensure(actor, "incidents.act", incident)
+    source = _event_of(incident, refers_to_id) if refers_to_id is not None else None
     text = _text(text, "text")
-    reason = _text(reason, "reason")
+    reason = _text(reason, "reason", required=source is None)
+    data = {"policy": _text(policy, "policy", required=False, limit=300), "reason": reason}
+    if source is not None:
+        data["seq"] = source.seq
     return timeline_append(
-        incident=incident,
-        kind="decision",
-        actor=actor,
-        text=text,
-        data={"policy": _text(policy, "policy", required=False, limit=300), "reason": reason},
+        incident=incident, kind="decision", actor=actor, text=text, data=data, refers_to=source
     )
 
 

@@ -44,7 +44,8 @@ def test_every_template_string_is_in_the_catalogue():
         )
         assert result.returncode == 0, result.stderr
         extracted = {e.msgid for e in polib.pofile(str(out))}
-    assert sorted(extracted - known) == []
+    missing = sorted(extracted - known)
+    assert missing == [], "Not in the catalogue (run make messages):\n" + "\n".join(missing)
 
 
 @pytest.mark.django_db

@@ -154,18 +154,14 @@ def test_every_event_is_pushed_after_commit_in_order(
             incident_add_note(actor=cast.member, incident_id=incident.id, text="")
         incident_add_note(actor=cast.member, incident_id=incident.id, text="b")
         assert pushes.broadcasts == []
-    assert pushes.broadcasts == [
-        (
-            f"incident.{incident.id}",
-            "incident.timeline_appended",
-            {"seq": start + 1, "kind": "note"},
-        ),
-        (
-            f"incident.{incident.id}",
-            "incident.timeline_appended",
-            {"seq": start + 2, "kind": "note"},
-        ),
+    assert [(g, t, p["seq"], p["kind"]) for g, t, p in pushes.broadcasts] == [
+        (f"incident.{incident.id}", "incident.timeline_appended", start + 1, "note"),
+        (f"incident.{incident.id}", "incident.timeline_appended", start + 2, "note"),
     ]
+    # each carries its war-room frame, rendered once per language (incidents.warroom)
+    for _g, _t, payload in pushes.broadcasts:
+        assert set(payload["html"]) == {"en", "zh-hans"}
+        assert f'data-seq="{payload["seq"]}"' in payload["html"]["en"]
 
 
 def test_a_rolled_back_operation_pushes_nothing(

@@ -1,0 +1,256 @@
+"""The war-room socket: one per open room tab, joined to `incident.<id>`.
+
+State lives in Redis and the database only (several ASGI processes serve one
+room): the channel layer carries the fan-out, presence is a Redis sorted set,
+the rate limit a Redis counter. Frames and wire format: incidents/warroom.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from incidents import warroom
+from incidents.events import incident_group
+from incidents.exceptions import InvalidInput, NotAllowed
+from incidents.models import Incident
+from incidents.services import incident_chat_post, incident_message_decide, incident_message_pin
+from tscc.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 8 * 1024
+CLOSE_FORBIDDEN = 4403
+CHAT_LIMIT = 10  # messages per user per incident per window
+CHAT_WINDOW = 10  # seconds
+
+ERRORS = {
+    "frame_too_large": _("That message is too large for the room (at most 8 KiB)."),
+    "malformed": _("The room could not read that message."),
+    "unknown_type": _("The room does not know that kind of message."),
+    "rate_limited": _("You are sending messages too fast. Wait a few seconds."),
+    "read_only": _("You can watch this room but not write in it."),
+    "forbidden": _("You no longer have access to this incident."),
+    "invalid": _("That could not be done."),
+}
+
+
+def _int(value, *, optional: bool = False) -> int | None:
+    """A non-negative int from JSON (htmx sends form values as strings)."""
+    if optional and value in (None, ""):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValueError(value)
+
+
+def _current_user(user_id: int):
+    """The user as the database has them now (role or activity may change)."""
+    return get_user_model().objects.filter(id=user_id, is_active=True).first()
+
+
+def _may_view(user_id: int, incident_id: int) -> tuple[bool, object]:
+    user = _current_user(user_id)
+    if user is None:
+        return False, None
+    incident = Incident.objects.filter(id=incident_id).first()
+    return bool(incident and user.has_perm("incidents.view_incident", incident)), user
+
+
+def _rate_limited(user_id: int, incident_id: int) -> bool:
+    """A fixed window in the shared cache (Redis): the same for every process."""
+    key = f"warroom:rate:{incident_id}:{user_id}"
+    cache.add(key, 0, timeout=CHAT_WINDOW)
+    try:
+        return cache.incr(key) > CHAT_LIMIT
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=CHAT_WINDOW)
+        return False
+
+
+class WarRoomConsumer(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.incident_id = int(self.scope["url_route"]["kwargs"]["incident_id"])
+        if user is None or not user.is_authenticated or not user.is_active:
+            await self.close()  # before accept: the handshake is refused
+            return
+        allowed, current = await database_sync_to_async(_may_view)(user.id, self.incident_id)
+        if not allowed:
+            await self.close()
+            return
+        self.user_id = user.id
+        self.lang = warroom.language_of(current)
+        self.group = incident_group(self.incident_id)
+        self.synced = False  # until the client's resume
+        self.last_sent = 0
+        self.pending_max = 0  # highest seq broadcast before the resume
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await database_sync_to_async(warroom.presence_touch)(
+            self.incident_id, self.user_id, self.channel_name
+        )
+        await self._broadcast_presence()
+
+    async def disconnect(self, code: int) -> None:
+        if not hasattr(self, "group"):
+            return
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+        try:
+            await database_sync_to_async(warroom.presence_leave)(
+                self.incident_id, self.user_id, self.channel_name
+            )
+            await self._broadcast_presence()
+        except Exception:  # Redis down: the entry expires by itself
+            logger.warning("war room: could not record a departure", exc_info=True)
+
+    # --- client -> server -------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self._error("malformed")
+            return
+        if len(text_data.encode()) > MAX_FRAME_BYTES:
+            await self._error("frame_too_large")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self._error("malformed")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self._error("malformed")
+            return
+        handler = {
+            "resume": self._resume,
+            "chat": self._chat,
+            "pin": self._pin,
+            "decision": self._decision,
+            "ping": self._ping,
+        }.get(frame["type"])
+        if handler is None:
+            await self._error("unknown_type")
+            return
+        allowed, _user = await database_sync_to_async(_may_view)(self.user_id, self.incident_id)
+        if not allowed:
+            await self._error("forbidden")
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        try:
+            await handler(frame)
+        except (ValueError, TypeError, KeyError):
+            await self._error("malformed")
+
+    async def _ping(self, frame: dict) -> None:
+        await database_sync_to_async(warroom.presence_touch)(
+            self.incident_id, self.user_id, self.channel_name
+        )
+        await self.send(text_data=warroom.PONG_FRAME)
+
+    async def _resume(self, frame: dict) -> None:
+        last_seq = _int(frame["last_seq"])
+        frames, last, more = await database_sync_to_async(warroom.catch_up_frames)(
+            self.incident_id, last_seq, self.lang
+        )
+        for text in frames:
+            await self.send(text_data=text)
+        self.last_sent = last
+        self.synced = True
+        if not more and self.pending_max > self.last_sent:
+            # Events committed while the resume was read: fetch them in order.
+            await self._fill_gap()
+        self.pending_max = 0
+        await self.send(text_data=warroom.sync_frame(self.last_sent, more=more))
+
+    async def _act(self, call, **kwargs) -> None:
+        """Run a service as the user, in their language; refusals become error frames."""
+
+        def run() -> tuple[str, str | None] | None:
+            actor = _current_user(self.user_id)
+            with translation.override(self.lang):
+                try:
+                    call(actor=actor, incident_id=self.incident_id, **kwargs)
+                except NotAllowed as exc:
+                    # Someone who could join is told how; a read-only role is not.
+                    joinable = actor.has_perm("incidents.join")
+                    return "read_only", str(exc) if joinable else None
+                except InvalidInput as exc:
+                    return "invalid", str(exc)
+                except ApplicationError as exc:
+                    return "invalid", str(exc)
+            return None
+
+        refused = await database_sync_to_async(run)()
+        if refused is not None:
+            await self._error(*refused)
+
+    async def _chat(self, frame: dict) -> None:
+        text = frame["text"]
+        if not isinstance(text, str):
+            raise TypeError(text)
+        reply_to = _int(frame.get("reply_to"), optional=True)
+        if await database_sync_to_async(_rate_limited)(self.user_id, self.incident_id):
+            await self._error("rate_limited")
+            return
+        await self._act(incident_chat_post, text=text, reply_to_seq=reply_to)
+
+    async def _pin(self, frame: dict) -> None:
+        await self._act(incident_message_pin, seq=_int(frame["seq"]))
+
+    async def _decision(self, frame: dict) -> None:
+        await self._act(incident_message_decide, seq=_int(frame["seq"]))
+
+    # --- group -> client ----------------------------------------------------
+
+    async def incident_timeline_appended(self, event: dict) -> None:
+        seq = event["seq"]
+        if not self.synced:
+            self.pending_max = max(self.pending_max, seq)
+            return
+        if seq <= self.last_sent:
+            return  # already sent (by a resume or a gap fill)
+        html = (event.get("html") or {}).get(self.lang)
+        if seq == self.last_sent + 1 and html:
+            await self.send(text_data=html)
+            self.last_sent = seq
+            return
+        # A gap: a group message was dropped or arrived late; the database has it.
+        await self._fill_gap()
+
+    async def room_presence(self, event: dict) -> None:
+        html = event["html"].get(self.lang) or next(iter(event["html"].values()))
+        await self.send(text_data=html)
+
+    # --- helpers ------------------------------------------------------------
+
+    async def _fill_gap(self) -> None:
+        frames, last, _more = await database_sync_to_async(warroom.catch_up_frames)(
+            self.incident_id, self.last_sent, self.lang
+        )
+        for text in frames:
+            await self.send(text_data=text)
+        self.last_sent = last
+
+    async def _broadcast_presence(self) -> None:
+        payload = await database_sync_to_async(warroom.presence_payload)(self.incident_id)
+        try:
+            await self.channel_layer.group_send(self.group, {"type": "room.presence", **payload})
+        except ChannelFull:
+            warroom.count_direct_drop(self.group)
+
+    async def _error(self, code: str, message: str | None = None) -> None:
+        with translation.override(self.lang if hasattr(self, "lang") else None):
+            text = message or str(ERRORS[code])
+            await self.send(text_data=warroom.error_frame(code, text))
