@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
@@ -34,7 +35,7 @@ from escalations.models import (
 from incidents.domain.severity import Severity
 from incidents.models import Category
 from oncall.models import Schedule
-from tscc.exceptions import ApplicationError
+from tscc.exceptions import ApplicationError, InvalidInput, NotAllowed
 from tscc.models import Team
 from tscc.roles import OPERATIONS_ROLES
 
@@ -49,20 +50,6 @@ URL_CHANNELS = ("webhook", "feishu", "dingtalk", "wecom", "slack")
 
 class ConfigError(ApplicationError):
     code = "config_error"
-
-
-class NotAllowed(ConfigError):
-    code = "not_allowed"
-    http_status = 403
-
-
-class InvalidInput(ConfigError):
-    code = "invalid"
-    http_status = 400
-
-    def __init__(self, message: str, *, fields: dict | None = None):
-        super().__init__(message, extra={"fields": fields or {}})
-        self.fields = fields or {}
 
 
 class InUse(ConfigError):
@@ -441,9 +428,7 @@ def contact_method_test(*, actor, user_id: int, method_id: int) -> str:
     method = ContactMethod.objects.filter(id=method_id, user=person).first()
     if method is None:
         raise InvalidInput(_("No such contact method."))
-    from django.conf import settings
-
-    base = getattr(settings, "TSCC_BASE_URL", "http://localhost:8000").rstrip("/")
+    base = settings.TSCC_BASE_URL.rstrip("/")
     message = Message(
         title=_("TSCC test notification"),
         text=_("This is a test. If you can read it, TSCC can page you here."),

@@ -42,7 +42,7 @@ from incidents import services as incident_services
 from incidents.domain.lifecycle import DONE_STATES, OPEN_STATES
 from incidents.models import Incident
 from oncall.selectors import oncall_user_ids
-from tscc.exceptions import ApplicationError
+from tscc.exceptions import ApplicationError, InvalidInput, NotAllowed
 from tscc.realtime import notify_user
 from tscc.roles import OPERATIONS_ROLES
 
@@ -56,20 +56,6 @@ HIGHEST = ("sev0", "sev1")
 HINT_GRACE = timedelta(seconds=3)
 # An incident whose paging did not start on commit is started by the sweep.
 MISSED_AFTER, MISSED_WITHIN = timedelta(seconds=10), timedelta(minutes=10)
-
-
-class NotAllowed(ApplicationError):
-    code = "not_allowed"
-    http_status = 403
-
-
-class InvalidInput(ApplicationError):
-    code = "invalid"
-    http_status = 400
-
-    def __init__(self, message: str, *, fields: dict | None = None):
-        super().__init__(message, extra={"fields": fields or {}})
-        self.fields = fields or {}
 
 
 # --- Policies ----------------------------------------------------------------
@@ -553,7 +539,7 @@ def _claim_bundle(primary: Delivery, now: datetime) -> list[Delivery]:
 
 def _message(delivery: Delivery, bundle: list[Delivery] = ()) -> Message:
     incident = delivery.page.escalation.incident
-    base = getattr(settings, "TSCC_BASE_URL", "http://localhost:8000").rstrip("/")
+    base = settings.TSCC_BASE_URL.rstrip("/")
     ack_url = f"{base}/escalations/ack/{ack_token(delivery.page_id)}/"
     title = f"[{incident.severity.upper()}] {incident.reference}"
     text = incident.display_title

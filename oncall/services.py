@@ -25,7 +25,7 @@ from oncall.models import (
     Schedule,
 )
 from oncall.selectors import layer_spec, schedule_spec, with_rotation
-from tscc.exceptions import ApplicationError
+from tscc.exceptions import ApplicationError, InvalidInput, NotAllowed
 from tscc.realtime import notify_user
 from tscc.roles import OPERATIONS_ROLES, Role
 
@@ -37,20 +37,6 @@ ROTATION_FIELDS = ("unit", "count", "anchor", "time_zone", "restrictions")
 
 class OncallError(ApplicationError):
     code = "oncall_error"
-
-
-class NotAllowed(OncallError):
-    code = "not_allowed"
-    http_status = 403
-
-
-class InvalidInput(OncallError):
-    code = "invalid"
-    http_status = 400
-
-    def __init__(self, message: str, *, fields: dict | None = None):
-        super().__init__(message, extra={"fields": fields or {}})
-        self.fields = fields or {}
 
 
 def ensure(actor, perm: str, obj=None) -> None:

@@ -44,7 +44,8 @@ app.conf.beat_schedule = {
         "schedule": 600.0,
         "options": {"expires": 600},
     },
-    # SLA deadlines (acknowledge, update cadence, report due): breaches once.
+    # SLA deadlines (acknowledge, update cadence, report due): breaches once;
+    # and paging started for fresh incidents whose on-commit start was lost.
     # Default queue: a storm of breaches must never queue ahead of pages.
     "escalations-sla": {
         "task": "escalations.tasks.sweep_sla",

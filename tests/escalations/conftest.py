@@ -19,16 +19,14 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from typing import TypeVar
+from urllib.parse import quote
 
 import pytest
 import redis
@@ -38,6 +36,7 @@ from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from tests.escalations.sink import Sink
 from tscc.celery import app
 from tscc.embedded_redis import EmbeddedRedis, die_with_parent
 from tscc.settings import kombu_redis_url
@@ -70,79 +69,12 @@ def wait_for(
 # --- The webhook sink ------------------------------------------------------------
 
 
-class WebhookSink:
-    """A loopback HTTP server that records every POST and answers 200. With
-    `hold_first`, the first request is held open without an answer until
-    `release()`, so the worker that sent it sits inside the provider call."""
-
-    def __init__(self, *, hold_first: bool = False):
-        self.requests: list[dict[str, Any]] = []
-        self.lock = threading.Lock()
-        self.first_arrived = threading.Event()
-        self.released = threading.Event()
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with sink.lock:
-                    number = len(sink.requests)
-                    sink.requests.append(
-                        {
-                            "path": urlsplit(self.path).path,
-                            "headers": {k.lower(): v for k, v in self.headers.items()},
-                            "json": json.loads(body or b"{}"),
-                            "at": timezone.now(),
-                        }
-                    )
-                sink.first_arrived.set()
-                if number == 0 and hold_first:
-                    sink.released.wait(60)
-                    return  # no answer: the caller was killed meanwhile
-                reply = b'{"ok": true}'
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args):
-                pass
-
-        class Server(ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):
-                pass  # the held request's client is gone: nothing to report
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path: str) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}{path}"
-
-    def to(self, path: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return [r for r in self.requests if r["path"] == path]
-
-    def release(self) -> None:
-        self.released.set()
-
-    def close(self) -> None:
-        self.release()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
-
-
 @pytest.fixture
 def make_sink():
-    sinks: list[WebhookSink] = []
+    sinks: list[Sink] = []
 
-    def make(*, hold_first: bool = False) -> WebhookSink:
-        sinks.append(WebhookSink(hold_first=hold_first))
+    def make(*, hold_first: bool = False) -> Sink:
+        sinks.append(Sink(hold_first=hold_first))
         return sinks[-1]
 
     yield make

@@ -16,7 +16,7 @@ from escalations.models import (
     RoutingRule,
 )
 from oncall.models import Schedule
-from tests.escalations.test_delivery_sink import PATHS, Sink
+from tests.escalations.sink import PATHS, Sink
 from tests.factories import TeamFactory
 from tests.incidents.factories import declare
 from tscc.roles import Role

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import pytest
@@ -30,6 +28,7 @@ from escalations.models import (
     RoutingRule,
     Timer,
 )
+from tests.escalations.sink import PATHS, Sink
 from tests.incidents.factories import declare
 from tscc.roles import Role
 
@@ -41,65 +40,6 @@ SECRETS = {
     "dingtalk": "SECdd-secret-789",
 }
 CHANNELS = ("webhook", "feishu", "dingtalk", "wecom", "slack")
-PATHS = {
-    "webhook": "/webhook",
-    "feishu": "/open-apis/bot/v2/hook/abc",
-    "dingtalk": "/robot/send?access_token=tok",
-    "wecom": "/cgi-bin/webhook/send?key=k1",
-    "slack": "/services/T0/B0/xyz",
-}
-
-
-class Sink:
-    """A loopback HTTP server that records every request."""
-
-    def __init__(self, status: int = 200):
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        sink = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                with sink.lock:
-                    sink.requests.append(
-                        {
-                            "method": self.command,
-                            "path": self.path,
-                            "headers": {k.lower(): v for k, v in self.headers.items()},
-                            "body": body,
-                        }
-                    )
-                reply = json.dumps({"ok": status < 300}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(reply)))
-                self.end_headers()
-                self.wfile.write(reply)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def to(self, path: str) -> list[dict]:
-        return [r for r in self.requests if urlsplit(r["path"]).path == urlsplit(path).path]
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(5)
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from escalations.models import (
 from incidents.domain.severity import ImpactAnswers
 from incidents.models import TimelineEvent
 from incidents.services import incident_transition
-from tests.escalations.test_delivery_sink import PATHS, Sink
+from tests.escalations.sink import PATHS, Sink
 from tests.incidents.factories import declare
 from tscc.exceptions import ApplicationError
 from tscc.roles import Role
