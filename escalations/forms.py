@@ -12,7 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from escalations.domain.notify import Urgency
+from escalations.config import MAX_DELAY_MINUTES, MAX_REPEAT
 from escalations.models import ContactMethod
 from incidents.models.reference import SEVERITY_CHOICES
 
@@ -34,7 +34,7 @@ class PolicyForm(forms.Form):
     repeat = forms.IntegerField(
         label=_("Repeat"),
         required=False,
-        widget=forms.NumberInput(attrs={"min": 0, "max": 9}),
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_REPEAT}),
         help_text=_("Extra rounds through every level when nobody acknowledges."),
     )
     final_user = _int_choice(
@@ -146,49 +146,54 @@ class RoutingRuleForm(forms.Form):
         self.fields["team"].choices = [("", _("Any team")), *teams]
 
 
+def _address() -> forms.CharField:
+    return forms.CharField(label=_("Address"), max_length=500, required=False)
+
+
+def _secret(label, help_text) -> forms.CharField:
+    """A signing secret: typed, never rendered back (PasswordInput drops it)."""
+    return forms.CharField(
+        label=label,
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=help_text,
+    )
+
+
 class ContactMethodForm(forms.Form):
     channel = forms.ChoiceField(
         label=pgettext_lazy("notification", "Channel"), choices=ContactMethod.Channel.choices
     )
-    address = forms.CharField(label=_("Address"), max_length=500, required=False)
-    secret = forms.CharField(
-        label=_("Signing secret"),
-        max_length=200,
-        required=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Webhook, Feishu and DingTalk robots only. Never shown again."),
+    address = _address()
+    secret = _secret(
+        _("Signing secret"), _("Webhook, Feishu and DingTalk robots only. Never shown again.")
     )
     enabled = forms.BooleanField(label=_("Enabled"), required=False, initial=True)
 
 
 class ContactMethodEditForm(forms.Form):
-    address = forms.CharField(label=_("Address"), max_length=500, required=False)
-    secret = forms.CharField(
-        label=_("New signing secret"),
-        max_length=200,
-        required=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=_("Leave empty to keep the stored one."),
-    )
+    address = _address()
+    secret = _secret(_("New signing secret"), _("Leave empty to keep the stored one."))
     clear_secret = forms.BooleanField(label=_("Remove the stored secret"), required=False)
     enabled = forms.BooleanField(label=_("Enabled"), required=False)
 
 
 class NotificationRuleForm(forms.Form):
-    urgency = forms.ChoiceField(
-        choices=[(u.value, u.value) for u in Urgency], widget=forms.HiddenInput
-    )
-    channel = forms.ChoiceField(label=pgettext_lazy("notification", "Channel"))
+    """One step for one urgency (the form's prefix). The channels offered are
+    in-app and the person's own methods; whether one may be used is
+    `config.notification_rule_save`'s to say."""
+
+    channel = forms.CharField(label=pgettext_lazy("notification", "Channel"), widget=forms.Select)
     delay_minutes = forms.IntegerField(
         label=_("After (minutes)"),
         required=False,
         initial=0,
-        widget=forms.NumberInput(attrs={"min": 0, "max": 120}),
+        widget=forms.NumberInput(attrs={"min": 0, "max": MAX_DELAY_MINUTES}),
     )
 
     def __init__(self, *args, channels=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = list(channels)
+        self.fields["channel"].widget.choices = list(channels)
 
 
 class QuietHoursForm(forms.Form):

@@ -283,6 +283,15 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.channel} for page {self.page_id} ({self.state})"
 
+    @property
+    def channel_label(self) -> str:
+        """The channel's name for people, in the active language."""
+        if self.channel == "app":
+            return str(_("In-app"))
+        if self.channel in ContactMethod.Channel.values:
+            return str(ContactMethod.Channel(self.channel).label)
+        return self.channel
+
 
 class DeliveryAttempt(models.Model):
     delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempt_log")

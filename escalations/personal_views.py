@@ -23,7 +23,7 @@ from escalations.forms import (
 )
 from escalations.models import ContactMethod
 from tscc.exceptions import ApplicationError
-from tscc.forms import apply_error
+from tscc.forms import apply_error, error_status
 
 APP_LABEL = gettext_lazy("In-app")
 URGENCY_LABELS = {
@@ -57,17 +57,21 @@ def sequence(rules, enabled_channels: set[str]) -> list[dict]:
     ]
 
 
+def channel_choices(methods) -> list[tuple[str, str]]:
+    """What a notification rule may use: in-app and the person's channels."""
+    own = {m.channel for m in methods}
+    return [("app", APP_LABEL)] + [
+        (value, label) for value, label in ContactMethod.Channel.choices if value in own
+    ]
+
+
 def notifications_context(person, forms: dict | None = None) -> dict:
     forms = forms or {}
     methods = list(selectors.user_contact_methods(user=person))
     rules = list(selectors.user_notification_rules(user=person))
     quiet = selectors.user_quiet_hours(user=person)
     enabled = {m.channel for m in methods if m.enabled}
-    channels = [("app", APP_LABEL)] + [
-        (value, label)
-        for value, label in ContactMethod.Channel.choices
-        if any(m.channel == value for m in methods)
-    ]
+    channels = channel_choices(methods)
     urgencies = []
     for urgency in (Urgency.HIGH, Urgency.LOW):
         own = [r for r in rules if r.urgency == urgency.value]
@@ -83,7 +87,7 @@ def notifications_context(person, forms: dict | None = None) -> dict:
                 or NotificationRuleForm(
                     prefix=urgency.value,
                     channels=channels,
-                    initial={"urgency": urgency.value, "channel": "app", "delay_minutes": 0},
+                    initial={"channel": "app", "delay_minutes": 0},
                 ),
             }
         )
@@ -125,10 +129,16 @@ def _done(request, person, anchor: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("escalations:me") + f"#{anchor}", status=303)
 
 
-def _method_id(person, method_id: int) -> int:
-    if not selectors.user_contact_methods(user=person).filter(id=method_id).exists():
+def _refused(request, person, exc: ApplicationError) -> HttpResponse:
+    """A refused removal: the page again, the reason at its top."""
+    return _render(request, person, forms={"error": str(exc.message)}, status=error_status(exc))
+
+
+def _method(person, method_id: int) -> ContactMethod:
+    method = selectors.user_contact_method_get(user=person, method_id=method_id)
+    if method is None:
         raise Http404
-    return method_id
+    return method
 
 
 @require_GET
@@ -159,9 +169,7 @@ def method_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def method_update(request: HttpRequest, method_id: int) -> HttpResponse:
     person = _person(request)
-    method = selectors.user_contact_methods(user=person).filter(id=method_id).first()
-    if method is None:
-        raise Http404
+    method = _method(person, method_id)
     form = ContactMethodEditForm(request.POST, prefix=f"method{method.id}")
     status = 422
     if form.is_valid():
@@ -183,11 +191,11 @@ def method_update(request: HttpRequest, method_id: int) -> HttpResponse:
 @login_required
 def method_delete(request: HttpRequest, method_id: int) -> HttpResponse:
     person = _person(request)
-    method_id = _method_id(person, method_id)
+    method = _method(person, method_id)
     try:
-        config.contact_method_delete(actor=request.user, user_id=person.id, method_id=method_id)
+        config.contact_method_delete(actor=request.user, user_id=person.id, method_id=method.id)
     except ApplicationError as exc:
-        return _render(request, person, forms={"error": str(exc.message)}, status=_status(exc))
+        return _refused(request, person, exc)
     return _done(request, person, "methods")
 
 
@@ -196,11 +204,11 @@ def method_delete(request: HttpRequest, method_id: int) -> HttpResponse:
 def method_test(request: HttpRequest, method_id: int) -> HttpResponse:
     """Send a test message now; the result shows next to the method."""
     person = _person(request)
-    method_id = _method_id(person, method_id)
+    method_id = _method(person, method_id).id
     try:
         config.contact_method_test(actor=request.user, user_id=person.id, method_id=method_id)
     except ApplicationError as exc:
-        result, status = {"ok": False, "text": str(exc.message)}, _status(exc)
+        result, status = {"ok": False, "text": str(exc.message)}, error_status(exc)
     else:
         result, status = {"ok": True, "text": _("Sent. Check that it arrived.")}, 200
     if request.htmx:
@@ -217,25 +225,19 @@ def method_test(request: HttpRequest, method_id: int) -> HttpResponse:
 @login_required
 def rule_create(request: HttpRequest) -> HttpResponse:
     person = _person(request)
+    # Which urgency's form was posted; it is also the form's prefix.
     urgency = request.POST.get("urgency_form", "")
     if urgency not in {u.value for u in Urgency}:
         raise Http404
-    channels = [("app", "app")] + [
-        (m.channel, m.channel) for m in selectors.user_contact_methods(user=person)
-    ]
+    channels = channel_choices(selectors.user_contact_methods(user=person))
     form = NotificationRuleForm(request.POST, prefix=urgency, channels=channels)
     status = 422
     if form.is_valid():
-        d = form.cleaned_data
         try:
             config.notification_rule_save(
                 actor=request.user,
                 user_id=person.id,
-                data={
-                    "channel": d["channel"],
-                    "urgency": d["urgency"],
-                    "delay_minutes": d["delay_minutes"] or 0,
-                },
+                data={**form.cleaned_data, "urgency": urgency},
             )
         except ApplicationError as exc:
             status = apply_error(form, exc)
@@ -248,12 +250,12 @@ def rule_create(request: HttpRequest) -> HttpResponse:
 @login_required
 def rule_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     person = _person(request)
-    if not selectors.user_notification_rules(user=person).filter(id=rule_id).exists():
+    if selectors.user_notification_rule_get(user=person, rule_id=rule_id) is None:
         raise Http404
     try:
         config.notification_rule_delete(actor=request.user, user_id=person.id, rule_id=rule_id)
     except ApplicationError as exc:
-        return _render(request, person, forms={"error": str(exc.message)}, status=_status(exc))
+        return _refused(request, person, exc)
     return _done(request, person, "rules")
 
 
@@ -272,7 +274,3 @@ def quiet_hours_save(request: HttpRequest) -> HttpResponse:
         else:
             return _done(request, person, "quiet")
     return _render(request, person, forms={"quiet": form}, status=status)
-
-
-def _status(exc: ApplicationError) -> int:
-    return 422 if exc.http_status == 400 else exc.http_status

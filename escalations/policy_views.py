@@ -20,7 +20,7 @@ from escalations.forms import LevelRow, PolicyForm, RoutingRuleForm, level_error
 from escalations.models import EscalationPolicy
 from incidents.labels import SEVERITY_SHORT
 from tscc.exceptions import ApplicationError
-from tscc.forms import apply_error
+from tscc.forms import apply_error, error_status
 
 VIEW, MANAGE = "escalations.view_policy", "escalations.manage_policy"
 NAV_KEY = "paging"  # the menu entry these pages belong to (tscc.navigation)
@@ -83,9 +83,7 @@ def policy_list(request: HttpRequest) -> HttpResponse:
 
 
 def _policy(request, policy_id: int) -> EscalationPolicy:
-    if not request.user.has_perm(VIEW):
-        raise Http404
-    policy = selectors.policies_with_levels().filter(id=policy_id).first()
+    policy = selectors.policy_get(policy_id=policy_id) if request.user.has_perm(VIEW) else None
     if policy is None:
         raise Http404
     return policy
@@ -93,6 +91,17 @@ def _policy(request, policy_id: int) -> EscalationPolicy:
 
 def _policy_form(choices, *args, **kwargs) -> PolicyForm:
     return PolicyForm(*args, teams=choices["teams"], people=choices["people"], **kwargs)
+
+
+def _policy_fields(policy: EscalationPolicy) -> dict:
+    """The policy's details as its editor shows them."""
+    return {
+        "name": policy.name,
+        "team": policy.team_id or "",
+        "description": policy.description,
+        "repeat": policy.repeat,
+        "final_user": policy.final_user_id or "",
+    }
 
 
 def _render_editor(request, *, policy, form, levels, choices, levels_error="", status=200):
@@ -142,15 +151,7 @@ def policy_edit(request: HttpRequest, policy_id: int | None = None) -> HttpRespo
         policy = _policy(request, policy_id)
     choices = selectors.policy_target_choices()
     if request.method == "GET":
-        initial = {"repeat": 0}
-        if policy is not None:
-            initial = {
-                "name": policy.name,
-                "team": policy.team_id,
-                "description": policy.description,
-                "repeat": policy.repeat,
-                "final_user": policy.final_user_id,
-            }
+        initial = _policy_fields(policy) if policy else {"repeat": 0}
         levels = [LevelRow.from_level(level) for level in policy.levels.all()] if policy else []
         return _render_editor(
             request,
@@ -216,17 +217,8 @@ def policy_delete(request: HttpRequest, policy_id: int) -> HttpResponse:
         config.policy_delete(actor=request.user, policy_id=policy.id)
     except ApplicationError as exc:
         choices = selectors.policy_target_choices()
-        form = _policy_form(
-            choices,
-            {
-                "name": policy.name,
-                "team": policy.team_id or "",
-                "description": policy.description,
-                "repeat": policy.repeat,
-                "final_user": policy.final_user_id or "",
-            },
-        )
-        form.is_valid()
+        form = _policy_form(choices, _policy_fields(policy))
+        form.is_valid()  # bound, so the refusal can sit on it
         status = apply_error(form, exc)
         return _render_editor(
             request,
@@ -323,26 +315,15 @@ def _routing_done(request) -> HttpResponse:
     return HttpResponseRedirect(reverse("escalations:routing"), status=303)
 
 
-def _rule_data(form: RoutingRuleForm) -> dict:
-    d = form.cleaned_data
-    return {
-        "policy": d["policy"],
-        "severities": d["severities"],
-        "categories": d["categories"],
-        "team": d["team"],
-    }
-
-
 @require_POST
 @login_required
 def routing_create(request: HttpRequest) -> HttpResponse:
-    _require(request, VIEW)
     _require(request, MANAGE)
     form = _routing_form(_routing_choices(), request.POST, prefix="new")
     status = 422
     if form.is_valid():
         try:
-            config.routing_rule_save(actor=request.user, data=_rule_data(form))
+            config.routing_rule_save(actor=request.user, data=form.cleaned_data)
         except ApplicationError as exc:
             status = apply_error(form, exc)
         else:
@@ -351,8 +332,9 @@ def routing_create(request: HttpRequest) -> HttpResponse:
 
 
 def _rule_id(request, rule_id: int) -> int:
-    _require(request, VIEW)
-    if not selectors.routing_rules_with_policy().filter(id=rule_id).exists():
+    """The rule's id for a change: 404 for who may not see rules or for a
+    rule that is not there, 403 for who may see but not change them."""
+    if not request.user.has_perm(VIEW) or selectors.routing_rule_get(rule_id=rule_id) is None:
         raise Http404
     _require(request, MANAGE)
     return rule_id
@@ -366,7 +348,7 @@ def routing_update(request: HttpRequest, rule_id: int) -> HttpResponse:
     status = 422
     if form.is_valid():
         try:
-            config.routing_rule_save(actor=request.user, rule_id=rule_id, data=_rule_data(form))
+            config.routing_rule_save(actor=request.user, rule_id=rule_id, data=form.cleaned_data)
         except ApplicationError as exc:
             status = apply_error(form, exc)
         else:
@@ -382,7 +364,7 @@ def routing_move(request: HttpRequest, rule_id: int) -> HttpResponse:
     try:
         config.routing_rule_move(actor=request.user, rule_id=rule_id, by=by)
     except ApplicationError as exc:
-        return _render_routing(request, error=str(exc.message), status=_status(exc))
+        return _render_routing(request, error=str(exc.message), status=error_status(exc))
     return _routing_done(request)
 
 
@@ -393,9 +375,5 @@ def routing_delete(request: HttpRequest, rule_id: int) -> HttpResponse:
     try:
         config.routing_rule_delete(actor=request.user, rule_id=rule_id)
     except ApplicationError as exc:
-        return _render_routing(request, error=str(exc.message), status=_status(exc))
+        return _render_routing(request, error=str(exc.message), status=error_status(exc))
     return _routing_done(request)
-
-
-def _status(exc: ApplicationError) -> int:
-    return 422 if exc.http_status == 400 else exc.http_status

@@ -248,3 +248,22 @@ def team_choices() -> list[tuple[int, str]]:
     from tscc.models import Team
 
     return list(Team.objects.order_by("name").values_list("id", "name"))
+
+
+def policy_get(*, policy_id: int) -> EscalationPolicy | None:
+    """One policy loaded as `policies_with_levels` loads them, or None."""
+    return policies_with_levels().filter(id=policy_id).first()
+
+
+def routing_rule_get(*, rule_id: int) -> RoutingRule | None:
+    return routing_rules_with_policy().filter(id=rule_id).first()
+
+
+def user_contact_method_get(*, user, method_id: int) -> ContactMethod | None:
+    """The person's own contact method, or None (someone else's is not there)."""
+    return user_contact_methods(user=user).filter(id=method_id).first()
+
+
+def user_notification_rule_get(*, user, rule_id: int) -> NotificationRule | None:
+    """The person's own notification rule, or None."""
+    return user_notification_rules(user=user).filter(id=rule_id).first()

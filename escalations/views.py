@@ -9,7 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from escalations import selectors, services
@@ -61,7 +60,7 @@ def _my_pages(request: HttpRequest) -> HttpResponse:
     pages = selectors.user_pages(user=request.user)
     return render(
         request,
-        "escalations/my_pages.html",
+        "escalations/my_pages.html#my-pages" if request.htmx else "escalations/my_pages.html",
         {"open_pages": [p for p in pages if selectors.is_open(p)], "pages": pages},
     )
 
@@ -143,24 +142,21 @@ def incident_switch(request: HttpRequest, incident_id: int) -> HttpResponse:
     )
     status = 422
     if form.is_valid():
-        if form.cleaned_data["policy"] is None:
-            form.add_error("policy", _("Choose a policy."))
+        try:
+            services.escalation_switch(
+                actor=request.user,
+                incident_id=incident.id,
+                policy_id=form.cleaned_data["policy"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ApplicationError as exc:
+            status = apply_error(form, exc)
         else:
-            try:
-                services.escalation_switch(
-                    actor=request.user,
-                    incident_id=incident.id,
-                    policy_id=form.cleaned_data["policy"],
-                    reason=form.cleaned_data["reason"],
-                )
-            except ApplicationError as exc:
-                status = apply_error(form, exc)
-            else:
-                if request.htmx:
-                    return _paging_panel(request, incident)
-                return HttpResponseRedirect(
-                    reverse("incidents:detail", args=[incident.id]) + "#paging", status=303
-                )
+            if request.htmx:
+                return _paging_panel(request, incident)
+            return HttpResponseRedirect(
+                reverse("incidents:detail", args=[incident.id]) + "#paging", status=303
+            )
     if not request.htmx:
         if status == 403:
             raise PermissionDenied

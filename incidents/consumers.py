@@ -3,34 +3,38 @@
 State lives in Redis and the database only (several ASGI processes serve one
 room): the channel layer carries the fan-out, presence is a Redis sorted set,
 the rate limit a Redis counter. Frames and wire format: incidents/warroom.py.
+Access is checked on connect and on every client frame; events and presence
+forwarded from the group re-check it at most every ACCESS_RECHECK seconds, so
+a quiet tab whose viewer lost access is closed with 4403 too.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 
 from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from incidents import warroom
+from incidents import selectors, warroom
 from incidents.events import incident_group
 from incidents.exceptions import InvalidInput, NotAllowed
-from incidents.models import Incident
 from incidents.services import incident_chat_post, incident_message_decide, incident_message_pin
 from tscc.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
 
-MAX_FRAME_BYTES = 8 * 1024
 CLOSE_FORBIDDEN = 4403
 CHAT_LIMIT = 10  # messages per user per incident per window
 CHAT_WINDOW = 10  # seconds
+# Events forwarded from the group re-check the viewer's access at most this
+# often (a client's own frames re-check every time).
+ACCESS_RECHECK = 30  # seconds
 
 ERRORS = {
     "frame_too_large": _("That message is too large for the room (at most 8 KiB)."),
@@ -56,17 +60,9 @@ def _int(value, *, optional: bool = False) -> int | None:
     raise ValueError(value)
 
 
-def _current_user(user_id: int):
-    """The user as the database has them now (role or activity may change)."""
-    return get_user_model().objects.filter(id=user_id, is_active=True).first()
-
-
-def _may_view(user_id: int, incident_id: int) -> tuple[bool, object]:
-    user = _current_user(user_id)
-    if user is None:
-        return False, None
-    incident = Incident.objects.filter(id=incident_id).first()
-    return bool(incident and user.has_perm("incidents.view_incident", incident)), user
+@database_sync_to_async
+def _room_viewer(user_id: int, incident_id: int):
+    return selectors.room_viewer(user_id=user_id, incident_id=incident_id)
 
 
 def _rate_limited(user_id: int, incident_id: int) -> bool:
@@ -87,13 +83,15 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close()  # before accept: the handshake is refused
             return
-        allowed, current = await database_sync_to_async(_may_view)(user.id, self.incident_id)
-        if not allowed:
+        current = await _room_viewer(user.id, self.incident_id)
+        if current is None:
             await self.close()
             return
         self.user_id = user.id
+        self.checked_at = time.monotonic()
         self.lang = warroom.language_of(current)
         self.group = incident_group(self.incident_id)
+        self.closing = False  # once access is gone: nothing more is sent
         self.synced = False  # until the client's resume
         self.last_sent = 0
         self.pending_max = 0  # highest seq broadcast before the resume
@@ -122,7 +120,7 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         if text_data is None:
             await self._error("malformed")
             return
-        if len(text_data.encode()) > MAX_FRAME_BYTES:
+        if len(text_data.encode()) > warroom.MAX_FRAME_BYTES:
             await self._error("frame_too_large")
             return
         try:
@@ -143,10 +141,7 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self._error("unknown_type")
             return
-        allowed, _user = await database_sync_to_async(_may_view)(self.user_id, self.incident_id)
-        if not allowed:
-            await self._error("forbidden")
-            await self.close(code=CLOSE_FORBIDDEN)
+        if not await self._still_allowed(recheck_after=0):
             return
         try:
             await handler(frame)
@@ -178,7 +173,9 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         """Run a service as the user, in their language; refusals become error frames."""
 
         def run() -> tuple[str, str | None] | None:
-            actor = _current_user(self.user_id)
+            actor = selectors.room_viewer(user_id=self.user_id, incident_id=self.incident_id)
+            if actor is None:  # lost access since the frame's check
+                return "forbidden", None
             with translation.override(self.lang):
                 try:
                     call(actor=actor, incident_id=self.incident_id, **kwargs)
@@ -215,6 +212,8 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
     # --- group -> client ----------------------------------------------------
 
     async def incident_timeline_appended(self, event: dict) -> None:
+        if not await self._still_allowed(recheck_after=ACCESS_RECHECK):
+            return
         seq = event["seq"]
         if not self.synced:
             self.pending_max = max(self.pending_max, seq)
@@ -230,10 +229,28 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         await self._fill_gap()
 
     async def room_presence(self, event: dict) -> None:
+        if not await self._still_allowed(recheck_after=ACCESS_RECHECK):
+            return
         html = event["html"].get(self.lang) or next(iter(event["html"].values()))
         await self.send(text_data=html)
 
     # --- helpers ------------------------------------------------------------
+
+    async def _still_allowed(self, *, recheck_after: float) -> bool:
+        """Whether the viewer may still see the incident, asking the database
+        when the last answer is older than `recheck_after` seconds; if not,
+        say so and close with 4403 (the page does not reconnect)."""
+        if self.closing:
+            return False
+        if time.monotonic() - self.checked_at < recheck_after:
+            return True
+        if await _room_viewer(self.user_id, self.incident_id) is None:
+            self.closing = True
+            await self._error("forbidden")
+            await self.close(code=CLOSE_FORBIDDEN)
+            return False
+        self.checked_at = time.monotonic()
+        return True
 
     async def _fill_gap(self) -> None:
         frames, last, _more = await database_sync_to_async(warroom.catch_up_frames)(

@@ -371,3 +371,59 @@ def incident_first_commander(*, incident: Incident) -> RoleAssignment | None:
         .order_by("assigned_at")
         .first()
     )
+
+
+def room_viewer(*, user_id: int, incident_id: int):
+    """The user as the database has them now, or None unless they are active
+    and may see the incident (a war-room socket re-checks: roles change)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(id=user_id, is_active=True).first()
+    incident = Incident.objects.filter(id=incident_id).first()
+    if user is None or incident is None:
+        return None
+    return user if user.has_perm("incidents.view_incident", incident) else None
+
+
+def room_events(*, incident_id: int, after_seq: int = 0, limit: int | None = None):
+    """Timeline events after `after_seq`, in order, with what a war-room
+    fragment shows (author, the event replied to and its author)."""
+    qs = (
+        TimelineEvent.objects.filter(incident_id=incident_id, seq__gt=after_seq)
+        .select_related("actor", "refers_to", "refers_to__actor")
+        .order_by("seq")
+    )
+    return list(qs[:limit] if limit else qs)
+
+
+def room_incident(*, incident_id: int) -> Incident:
+    """The incident as the war-room header shows it, read fresh."""
+    return (
+        Incident.objects.select_related("category")
+        .prefetch_related(_active_roles_prefetch())
+        .get(id=incident_id)
+    )
+
+
+def incident_overdue_report_count(*, incident: Incident, now) -> int:
+    return RegulatoryReport.objects.filter(
+        incident=incident, state__in=RegulatoryReport.PENDING_STATES, due_at__lt=now
+    ).count()
+
+
+def room_members(*, incident_id: int, extra_ids=()) -> tuple[dict[int, list[str]], set[int], dict]:
+    """Who takes part in an incident's room: (user id -> roles held now, the
+    ids of role holders and participants, the users by id including
+    `extra_ids`)."""
+    from django.contrib.auth import get_user_model
+
+    roles: dict[int, list[str]] = {}
+    for user_id, role in RoleAssignment.objects.filter(
+        incident_id=incident_id, released_at__isnull=True
+    ).values_list("user_id", "role"):
+        roles.setdefault(user_id, []).append(role)
+    member_ids = set(roles) | set(
+        Participant.objects.filter(incident_id=incident_id).values_list("user_id", flat=True)
+    )
+    users = get_user_model().objects.in_bulk(member_ids | set(extra_ids))
+    return roles, member_ids, users

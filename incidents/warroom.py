@@ -3,10 +3,11 @@
 For the page (view at /incidents/<id>/room/, built elsewhere):
 
 - ``room_context(incident, viewer)``: a dict for the page template: ``incident``,
-  ``ws_path``, ``last_seq``, ``can`` (``act``, ``command``), ``header_html``,
-  ``presence_html``, ``events_html`` (the latest ``ROOM_PAGE`` events, oldest first,
-  each an ``<article>``) and for the brief-me panel ``key_facts``, ``decisions``,
-  ``open_tasks``, ``summary``. HTML values are safe strings in the viewer's language.
+  ``ws_path``, ``last_seq``, ``max_frame_bytes``, ``max_message``, ``can`` (``act``,
+  ``command``), ``header_html``, ``presence_html``, ``events_html`` (the latest
+  ``ROOM_PAGE`` events, oldest first, each an ``<article>``) and for the brief-me
+  panel ``key_facts``, ``decisions``, ``open_tasks``, ``summary``. HTML values are
+  safe strings in the viewer's language.
 - ``render_event(event, lang)``: one ``<article class="room-event" id="ev-N" data-seq="N">``
   (``templates/incidents/warroom/_event.html``; context variable ``ev`` from
   ``event_context(event)``). Message actions are ``ws-send`` buttons marked
@@ -46,7 +47,6 @@ sees a sequence gap (a dropped group message) fills it from the database itself.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from datetime import UTC, datetime
@@ -60,23 +60,22 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from incidents import selectors
+from incidents.clocks import incident_clocks
 from incidents.models import (
     Incident,
     IncidentRole,
     IncidentTask,
-    Participant,
-    RegulatoryReport,
-    RoleAssignment,
     TimelineEvent,
 )
+from incidents.services.chat import MAX_MESSAGE, MENTION
 
 logger = logging.getLogger(__name__)
 
 LANGUAGES = [code for code, _name in settings.LANGUAGES]
+MAX_FRAME_BYTES = 8 * 1024  # client -> server; the page checks it before sending
 ROOM_PAGE = 200
 RESUME_LIMIT = 500
 PRESENCE_TTL = 90  # seconds without a frame before a connection stops counting
-MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]*[\w+-])")
 
 
 def language_of(user) -> str:
@@ -140,15 +139,6 @@ def event_context(event: TimelineEvent) -> dict:
     }
 
 
-def _events(incident_id: int, *, after_seq: int = 0, limit: int | None = None):
-    qs = (
-        TimelineEvent.objects.filter(incident_id=incident_id, seq__gt=after_seq)
-        .select_related("actor", "refers_to", "refers_to__actor")
-        .order_by("seq")
-    )
-    return list(qs[:limit] if limit else qs)
-
-
 def render_event(event: TimelineEvent, lang: str) -> str:
     with translation.override(lang):
         return render_to_string("incidents/warroom/_event.html", {"ev": event_context(event)})
@@ -161,20 +151,16 @@ def header_context(incident: Incident) -> dict:
     """What `_header.html` needs: badges, roles, clocks, overdue reports."""
     from django.utils import timezone
 
-    from incidents.views.context import _clocks  # the detail page's clocks, reused
-
     now = timezone.now()
     roles = selectors.incident_roles(incident)
     first_commander = selectors.incident_first_commander(incident=incident)
-    clocks = _clocks(
+    clocks = incident_clocks(
         incident,
         selectors.severity_policy(severity=incident.severity),
         first_commander.assigned_at if first_commander else None,
         now,
     )
-    overdue = RegulatoryReport.objects.filter(
-        incident=incident, state__in=RegulatoryReport.PENDING_STATES, due_at__lt=now
-    ).count()
+    overdue = selectors.incident_overdue_report_count(incident=incident, now=now)
     return {
         "incident": incident,
         "seq": incident.last_seq,
@@ -195,16 +181,6 @@ def header_context(incident: Incident) -> dict:
 def _render_header(context: dict, lang: str) -> str:
     with translation.override(lang):
         return render_to_string("incidents/warroom/_header.html", {"room": context})
-
-
-def _fresh_incident(incident_id: int) -> Incident:
-    return (
-        Incident.objects.select_related("category")
-        .prefetch_related(
-            selectors._active_roles_prefetch()  # noqa: SLF001 - the one roles prefetch
-        )
-        .get(id=incident_id)
-    )
 
 
 def render_header(incident: Incident, lang: str) -> str:
@@ -258,18 +234,10 @@ def present_user_ids(incident_id: int) -> list[int]:
 
 
 def presence_context(incident_id: int) -> dict:
-    from django.contrib.auth import get_user_model
-
     present_ids = present_user_ids(incident_id)
-    roles: dict[int, list[str]] = {}
-    for assignment in RoleAssignment.objects.filter(
-        incident_id=incident_id, released_at__isnull=True
-    ):
-        roles.setdefault(assignment.user_id, []).append(assignment.role)
-    member_ids = set(roles) | set(
-        Participant.objects.filter(incident_id=incident_id).values_list("user_id", flat=True)
+    roles, member_ids, users = selectors.room_members(
+        incident_id=incident_id, extra_ids=present_ids
     )
-    users = get_user_model().objects.in_bulk(set(present_ids) | member_ids)
     role_names = dict(IncidentRole.choices)
 
     def row(user_id: int) -> dict:
@@ -328,10 +296,8 @@ PONG_FRAME = '<div id="room-pong" hx-swap-oob="true"></div>'
 
 def event_payload(incident_id: int, seq: int) -> dict:
     """The group message for one appended event: its frame once per language."""
-    event = TimelineEvent.objects.select_related("actor", "refers_to", "refers_to__actor").get(
-        incident_id=incident_id, seq=seq
-    )
-    header = header_context(_fresh_incident(incident_id))
+    [event] = selectors.room_events(incident_id=incident_id, after_seq=seq - 1, limit=1)
+    header = header_context(selectors.room_incident(incident_id=incident_id))
     header["seq"] = seq
     return {
         "html": {
@@ -344,7 +310,9 @@ def event_payload(incident_id: int, seq: int) -> dict:
 def catch_up_frames(incident_id: int, after_seq: int, lang: str) -> tuple[list[str], int, bool]:
     """Events after `after_seq` from the database, one frame each, in order, the
     header in the last; (frames, last seq sent, whether more remain)."""
-    events = _events(incident_id, after_seq=after_seq, limit=RESUME_LIMIT + 1)
+    events = selectors.room_events(
+        incident_id=incident_id, after_seq=after_seq, limit=RESUME_LIMIT + 1
+    )
     more = len(events) > RESUME_LIMIT
     events = events[:RESUME_LIMIT]
     if not events:
@@ -353,7 +321,7 @@ def catch_up_frames(incident_id: int, after_seq: int, lang: str) -> tuple[list[s
         last = Incident.objects.filter(id=incident_id).values_list("last_seq", flat=True).first()
         return [], min(after_seq, last or 0), False
     frames = [event_frame(render_event(e, lang)) for e in events[:-1]]
-    header = header_context(_fresh_incident(incident_id))
+    header = header_context(selectors.room_incident(incident_id=incident_id))
     header["seq"] = events[-1].seq
     frames.append(event_frame(render_event(events[-1], lang), _render_header(header, lang)))
     return frames, events[-1].seq, more
@@ -370,10 +338,14 @@ def presence_payload(incident_id: int) -> dict:
 def room_context(incident: Incident, viewer) -> dict:
     """Everything the room page needs, in the viewer's (active) language."""
     lang = translation.get_language() or language_of(viewer)
-    events = _events(incident.id, after_seq=max(0, incident.last_seq - ROOM_PAGE))
+    events = selectors.room_events(
+        incident_id=incident.id, after_seq=max(0, incident.last_seq - ROOM_PAGE)
+    )
     return {
         "incident": incident,
         "ws_path": f"/ws/incidents/{incident.id}/",
+        "max_frame_bytes": MAX_FRAME_BYTES,
+        "max_message": MAX_MESSAGE,
         "last_seq": events[-1].seq if events else incident.last_seq,
         "can": {
             "act": viewer.has_perm("incidents.act", incident),

@@ -47,6 +47,12 @@ def apply_error(form, exc: ApplicationError) -> int:
         if name in form.fields:
             form.add_error(name, str(message))
     form.add_error(None, str(exc.message))
+    return error_status(exc)
+
+
+def error_status(exc: ApplicationError) -> int:
+    """The status a page answers a service's refusal with: invalid input is
+    422 (htmx swaps it in place), any other refusal keeps its own (403, 409)."""
     return 422 if exc.http_status == 400 else exc.http_status
 
 

@@ -136,7 +136,7 @@ class AlertReceiveApi(APIView):
             raise PayloadTooLarge()
         try:
             data = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # `[[[[...` too deep
             raise exceptions.ParseError(_("The body is not valid JSON.")) from None
         try:
             items = alerts_parse(self.integration, data)

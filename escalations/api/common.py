@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.views import APIView
@@ -31,6 +32,7 @@ POLICY_READ_REFUSED = _("Your role cannot see escalation policies.")
 POLICY_WRITE_REFUSED = _("Only ops managers and admins change escalation policies and routing.")
 SETTINGS_REFUSED = _("Your role has no notification settings.")
 PAGING_REFUSED = _("Your role is not paged and cannot see paging.")
+# The alerts endpoint's answer to bad JSON (already translated).
 
 
 class PolicyAccess(BasePermission):
@@ -99,12 +101,19 @@ def ensure_exists(queryset: QuerySet, object_id: int) -> None:
 
 class PagePagination(CursorPagination):
     """Newest first; stable under new pages, no COUNT. `page_size` (default
-    50) is capped at 200."""
+    50) is capped at 200. A cursor that was not ours is a 400 on `cursor`
+    (DRF answers 404, as if the list were gone)."""
 
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
 
 
 PAGE_PARAMETERS = [

@@ -25,6 +25,14 @@ from escalations.selectors import is_open
 from incidents.domain.severity import Severity
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
+# Ids are 64-bit (BigAutoField): a bigger number is a 400 here, not a
+# database overflow (500) when the services look it up.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs) -> serializers.IntegerField:
+    """A row's id in input: a whole number from 1 to MAX_ID."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 # --- Inputs ------------------------------------------------------------------------
@@ -32,7 +40,7 @@ HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
 class TargetInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[k.value for k in TargetKind])
-    id = serializers.IntegerField(min_value=1, help_text="The user's, schedule's or team's id.")
+    id = id_field(help_text="The user's, schedule's or team's id.")
 
 
 class LevelInputSerializer(serializers.Serializer):
@@ -52,11 +60,11 @@ class PolicyInputSerializer(serializers.Serializer):
     description = serializers.CharField(
         max_length=4000, required=False, allow_blank=True, default=""
     )
-    team = serializers.IntegerField(required=False, allow_null=True, default=None)
+    team = id_field(required=False, allow_null=True, default=None)
     repeat = serializers.IntegerField(
         min_value=0, max_value=MAX_REPEAT, default=0, help_text="Extra rounds after the first."
     )
-    final_user = serializers.IntegerField(
+    final_user = id_field(
         required=False,
         allow_null=True,
         default=None,
@@ -66,7 +74,7 @@ class PolicyInputSerializer(serializers.Serializer):
 
 
 class RoutingRuleInputSerializer(serializers.Serializer):
-    policy = serializers.IntegerField(min_value=1)
+    policy = id_field()
     severities = serializers.ListField(
         child=serializers.ChoiceField(choices=[s.value for s in Severity]),
         required=False,
@@ -79,7 +87,7 @@ class RoutingRuleInputSerializer(serializers.Serializer):
         default=list,
         help_text="Category codes; empty: any category.",
     )
-    team = serializers.IntegerField(
+    team = id_field(
         required=False, allow_null=True, default=None, help_text="The owning team; empty: any."
     )
     position = serializers.IntegerField(
@@ -147,7 +155,7 @@ class PageListInputSerializer(serializers.Serializer):
 
 
 class EscalationSwitchInputSerializer(serializers.Serializer):
-    policy = serializers.IntegerField(min_value=1)
+    policy = id_field()
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 

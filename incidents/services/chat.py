@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from incidents.events import on_commit_notify
 from incidents.exceptions import InvalidInput
 from incidents.models import Incident, TimelineEvent
-from incidents.services.common import ensure, incident_lock, timeline_append
+from incidents.services.common import ensure, event_of, incident_lock, timeline_append
 from incidents.services.work import incident_pin_fact, incident_record_decision
 
 MAX_MESSAGE = 4000
@@ -51,17 +51,6 @@ def _mentioned_users(incident: Incident, text: str) -> dict[str, int]:
     return {name: found[name] for name in names if name in found}
 
 
-def _message_of(incident: Incident, seq) -> TimelineEvent:
-    message = TimelineEvent.objects.filter(
-        incident=incident, seq=seq, kind=TimelineEvent.Kind.MESSAGE
-    ).first()
-    if message is None:
-        raise InvalidInput(
-            _("No such message in this room."), fields={"seq": _("Unknown message.")}
-        )
-    return message
-
-
 @transaction.atomic
 def incident_chat_post(
     *, actor, incident_id: int, text: str, reply_to_seq: int | None = None
@@ -81,12 +70,7 @@ def incident_chat_post(
         )
     reply_to = None
     if reply_to_seq is not None:
-        reply_to = TimelineEvent.objects.filter(incident=incident, seq=reply_to_seq).first()
-        if reply_to is None:
-            raise InvalidInput(
-                _("The message you reply to is not in this room."),
-                fields={"reply_to": _("Unknown event.")},
-            )
+        reply_to = event_of(incident, field="reply_to", seq=reply_to_seq)
     mentioned = _mentioned_users(incident, text)
     event = timeline_append(
         incident=incident,
@@ -124,7 +108,7 @@ def incident_message_pin(actor, incident_id: int, seq: int) -> TimelineEvent:
     """Pin a room message as a key fact (the key-fact service; a pin is an event)."""
     incident = incident_lock(incident_id)
     ensure(actor, "incidents.act", incident)
-    message = _message_of(incident, seq)
+    message = event_of(incident, field="seq", seq=seq, kind=TimelineEvent.Kind.MESSAGE)
     return incident_pin_fact(actor=actor, incident_id=incident_id, event_id=message.id)
 
 
@@ -133,7 +117,7 @@ def incident_message_decide(actor, incident_id: int, seq: int) -> TimelineEvent:
     """Record a room message as a decision (the decision log), referring to it."""
     incident = incident_lock(incident_id)
     ensure(actor, "incidents.act", incident)
-    message = _message_of(incident, seq)
+    message = event_of(incident, field="seq", seq=seq, kind=TimelineEvent.Kind.MESSAGE)
     return incident_record_decision(
         actor=actor, incident_id=incident_id, text=message.text, refers_to_id=message.id
     )

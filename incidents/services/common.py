@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from incidents.events import on_commit_broadcast
-from incidents.exceptions import NotAllowed
+from incidents.exceptions import InvalidInput, NotAllowed
 from incidents.models import Incident, TimelineEvent
 from tscc.roles import Role
 
@@ -74,3 +74,14 @@ def ops_manager_ids() -> list[int]:
         .objects.filter(role=Role.OPS_MANAGER, is_active=True)
         .values_list("id", flat=True)
     )
+
+
+def event_of(incident: Incident, *, field: str = "event", **lookup) -> TimelineEvent:
+    """The incident's event matching `lookup` (id=…, or seq=… and kind=…);
+    InvalidInput naming the form `field` when there is none."""
+    target = TimelineEvent.objects.filter(incident=incident, **lookup).first()
+    if target is None:
+        raise InvalidInput(
+            _("No such event on this incident."), fields={field: _("Unknown event.")}
+        )
+    return target

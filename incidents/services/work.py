@@ -17,7 +17,7 @@ from incidents.models import (
     StatusUpdate,
     TimelineEvent,
 )
-from incidents.services.common import ensure, incident_lock, timeline_append
+from incidents.services.common import ensure, event_of, incident_lock, timeline_append
 from incidents.services.declare import check_times
 from incidents.services.reports import reports_sync
 from incidents.services.timers import next_update_schedule, timers_arm_grading
@@ -68,7 +68,7 @@ def incident_record_decision(
     refers to it; that event is its context, so the reason is optional."""
     incident = incident_lock(incident_id)
     ensure(actor, "incidents.act", incident)
-    source = _event_of(incident, refers_to_id) if refers_to_id is not None else None
+    source = event_of(incident, id=refers_to_id) if refers_to_id is not None else None
     text = _text(text, "text")
     reason = _text(reason, "reason", required=source is None)
     data = {"policy": _text(policy, "policy", required=False, limit=300), "reason": reason}
@@ -77,15 +77,6 @@ def incident_record_decision(
     return timeline_append(
         incident=incident, kind="decision", actor=actor, text=text, data=data, refers_to=source
     )
-
-
-def _event_of(incident: Incident, event_id: int) -> TimelineEvent:
-    target = TimelineEvent.objects.filter(incident=incident, id=event_id).first()
-    if target is None:
-        raise InvalidInput(
-            _("No such event on this incident."), fields={"event": _("Unknown event.")}
-        )
-    return target
 
 
 @transaction.atomic
@@ -100,7 +91,7 @@ def incident_pin_fact(
             incident=incident, kind="note", actor=actor, text=_text(text, "text")
         )
     else:
-        target = _event_of(incident, event_id)
+        target = event_of(incident, id=event_id)
     return timeline_append(
         incident=incident,
         kind="fact_pinned",
@@ -114,7 +105,7 @@ def incident_pin_fact(
 def incident_unpin_fact(*, actor, incident_id: int, event_id: int) -> TimelineEvent:
     incident = incident_lock(incident_id)
     ensure(actor, "incidents.act", incident)
-    target = _event_of(incident, event_id)
+    target = event_of(incident, id=event_id)
     return timeline_append(
         incident=incident,
         kind="fact_unpinned",

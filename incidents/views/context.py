@@ -3,13 +3,10 @@ every htmx partial re-render after an action."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from incidents import selectors
-from incidents.domain.clocks import ClockState, clock_state
+from incidents.clocks import incident_clocks
 from incidents.domain.lifecycle import State, next_states
 from incidents.domain.severity import ImpactAnswers, Severity, classify_severity
 from incidents.forms import (
@@ -26,55 +23,16 @@ from incidents.forms import (
     StatusUpdateForm,
     TaskForm,
 )
-from incidents.labels import CLOCK_LABELS, STATE_LABELS
+from incidents.labels import STATE_LABELS
 from incidents.models import (
     Incident,
     IncidentRole,
     SeverityAssessment,
-    SeverityPolicy,
     TimelineEvent,
 )
 from incidents.views.explain import explain
 
 TIMELINE_PAGE = 300
-
-
-def _clock(label, due_at, met_at, now, *, statutory=False):
-    state = clock_state(due_at=due_at, met_at=met_at, now=now)
-    return {
-        "label": label,
-        "due_at": due_at,
-        "met_at": met_at,
-        "state": state.value,
-        "state_label": CLOCK_LABELS[state],
-        "statutory": statutory,
-        "bad": state in (ClockState.BREACHED, ClockState.MET_LATE),
-    }
-
-
-def _clocks(incident: Incident, policy: SeverityPolicy | None, commander_at, now):
-    clocks = []
-    if policy is not None:
-        clocks.append(
-            _clock(
-                _("Acknowledge"),
-                incident.declared_at + timedelta(minutes=policy.ack_minutes),
-                incident.acknowledged_at,
-                now,
-            )
-        )
-        if policy.commander_minutes:
-            clocks.append(
-                _clock(
-                    _("Commander named"),
-                    incident.declared_at + timedelta(minutes=policy.commander_minutes),
-                    commander_at,
-                    now,
-                )
-            )
-    if incident.is_open and incident.next_update_due_at:
-        clocks.append(_clock(_("Next status update"), incident.next_update_due_at, None, now))
-    return clocks
 
 
 def _initial_answers(assessment: SeverityAssessment | None) -> dict:
@@ -145,7 +103,7 @@ def incident_page_context(request, incident: Incident, forms: dict | None = None
         "proposal": proposal,
         "proposal_lines": explain(proposal) if proposal else [],
         "durations": selectors.incident_durations(incident=incident, events=events),
-        "clocks": _clocks(
+        "clocks": incident_clocks(
             incident, policy, first_commander.assigned_at if first_commander else None, now
         ),
         "pending_nudges": selectors.incident_recent_nudges(incident=incident)

@@ -236,3 +236,11 @@ def test_an_opened_incident_pages_by_its_routing_rule(
     escalation = Escalation.objects.get(incident=incident)
     assert escalation.policy == policy
     assert escalation.snapshot["levels"][0]["targets"] == [{"kind": "user", "id": responder.id}]
+
+
+def test_json_nested_past_the_recursion_limit_is_a_400(client, generic):
+    integration, token = generic
+    deep = "[" * 50_000 + "]" * 50_000
+    response = send(client, integration, token, deep)
+    assert response.status_code == 400
+    assert not Alert.objects.exists()

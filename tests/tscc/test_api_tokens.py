@@ -230,3 +230,15 @@ def test_a_token_request_costs_one_lookup(make_user, amy_token, django_assert_nu
     # Token with its user, the incidents page, its roles, its markets.
     with django_assert_num_queries(4):
         assert client.get("/api/v1/incidents/", **bearer(secret)).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/incidents/", "/api/v1/oncall/schedules/"])
+def test_every_api_answers_json_nested_too_deeply_with_a_400(client, make_user, path):
+    """The project's JSON parser (tscc.api.parsers) turns a RecursionError
+    into a 400 for every endpoint, not only the ones that thought of it."""
+    from tscc.roles import Role
+
+    client.force_login(make_user(Role.OPS_MANAGER))
+    deep = "[" * 50_000 + "]" * 50_000
+    response = client.post(path, deep, content_type="application/json")
+    assert response.status_code == 400

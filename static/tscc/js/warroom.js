@@ -13,7 +13,7 @@
   var timeline = document.getElementById("room-timeline");
   var composer = document.getElementById("room-composer");
   var jump = room.querySelector(".room-jump");
-  var MAX_BYTES = 8192;
+  var MAX_BYTES = Number(room.dataset.maxBytes) || 8192; // the server's frame limit
   var PING_EVERY = 25000;
   var RESYNC_TIMEOUT = 10000;
   // Kinds of event after which the "Brief me" panel is out of date.

@@ -73,11 +73,6 @@ def queries_for(api: Api, path: str, params: dict | None = None) -> tuple[int, d
     return len(queries), response.json()
 
 
-@pytest.fixture(autouse=True)
-def fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def api_as(db):
     def make(user) -> Api:

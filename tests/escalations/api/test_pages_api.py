@@ -57,6 +57,8 @@ def test_pages_are_newest_first_and_paginated(api_as, cast, policy, rule, reacha
     second = api.client.get(first["next"]).json()
     ids = [p["incident"]["id"] for p in first["results"] + second["results"]]
     assert ids == [i.id for i in reversed(made)]
+    response = api.get("/pages/", {"cursor": "not-a-cursor"})
+    assert response.status_code == 400 and error_fields(response) == {"cursor"}
 
 
 def test_acknowledging_my_page_stops_the_escalation(api_as, cast, paging):
@@ -175,7 +177,16 @@ def test_only_the_commander_or_a_manager_switches(api_as, cast, paging, other_po
 
 
 @pytest.mark.parametrize(
-    "data", [{}, {"policy": "night"}, {"policy": 999999}, {"policy": 1, "reason": "x" * 301}]
+    "data",
+    [
+        {},
+        {"policy": "night"},
+        {"policy": None},
+        {"policy": 999999},
+        {"policy": 2**64},
+        {"policy": {"id": 1}},
+        {"policy": 1, "reason": "x" * 301},
+    ],
 )
 def test_a_malformed_switch_is_400(api_as, cast, paging, data):
     path = f"/incidents/{paging.incident.id}/escalations/switch/"

@@ -79,6 +79,33 @@ def test_malformed_policies_are_400_with_field_errors(api_as, cast, data, field)
     assert field in error_fields(response)
 
 
+@pytest.mark.parametrize("kind", ["user", "schedule", "team"])
+@pytest.mark.parametrize("huge", [2**63, 2**70])
+def test_ids_beyond_the_database_range_are_400_not_500(api_as, cast, kind, huge):
+    api = api_as(cast.manager)
+    response = api.post("/escalation-policies/", policy_data([(kind, huge)]))
+    assert response.status_code == 400 and error_fields(response) == {"levels"}
+    for field in ("team", "final_user"):
+        response = api.post(
+            "/escalation-policies/", policy_data([("user", cast.ana.id)], **{field: huge})
+        )
+        assert response.status_code == 400 and error_fields(response) == {field}
+    for field in ("policy", "team"):
+        response = api.post("/routing-rules/", {"policy": 1, field: huge})
+        assert response.status_code == 400 and error_fields(response) == {field}
+    assert not EscalationPolicy.objects.exists() and not RoutingRule.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body", ["[" * 50_000 + "]" * 50_000, '{"policy": ' + "[" * 50_000 + "]" * 50_000 + "}"]
+)
+def test_json_nested_too_deeply_is_400_not_500(api_as, cast, body):
+    client = api_as(cast.manager).client
+    response = client.post("/api/v1/routing-rules/", body, content_type="application/json")
+    assert response.status_code == 400 and "detail" in response.json()
+    assert not RoutingRule.objects.exists()
+
+
 def test_the_service_refuses_targets_that_cannot_be_paged(api_as, cast):
     data = policy_data([("user", cast.executive.id)])
     response = api_as(cast.manager).post("/escalation-policies/", data)

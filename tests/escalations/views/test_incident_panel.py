@@ -67,6 +67,7 @@ def test_a_refused_switch_is_shown_in_the_panel(client, cast, paging, make_user)
     assert refused.status_code == 403
     assert "Only the commander or an ops manager" in refused.content.decode()
     assert client.post(url, {"switch-policy": nights.id}).status_code == 403
+    assert client.post(url, {"switch-policy": ""}, **HTMX).status_code == 403  # not 422 first
     client.force_login(cast.manager)
     empty = client.post(url, {"switch-policy": ""}, **HTMX)
     assert empty.status_code == 422 and "Choose a policy." in empty.content.decode()

@@ -76,7 +76,9 @@ def test_add_an_sms_method_and_rules_and_read_the_sequence(client, cast):
         {"urgency_form": "low", "low-urgency": "low", "low-channel": "voice"},
         **HTMX,
     )
-    assert refused.status_code == 422 and "Select a valid choice" in refused.content.decode()
+    page = refused.content.decode()
+    assert refused.status_code == 422 and "Add a contact method for this channel first." in page
+    assert 'name="low-delay_minutes"' in page  # the form is back, in place
     rule = NotificationRule.objects.get(channel="sms")
     client.post(reverse("escalations:rule-delete", args=[rule.id]), **HTMX)
     assert list(NotificationRule.objects.values_list("channel", flat=True)) == ["app"]

@@ -181,47 +181,31 @@ def test_without_javascript_add_and_remove_level_come_back_with_what_was_typed(c
 
 def test_errors_come_back_in_place_with_nothing_typed_lost(client, cast):
     client.force_login(cast.manager)
-    response = client.post(
-        reverse("escalations:policy-new"),
-        {
-            **level_post(name="", description="Night cover"),
-            "level": ["a1", "b2"],
-            "level-a1-wait": "5",
+
+    def post(second_wait=None, *, first_wait="5", **fields):
+        """The editor posted with htmx: level a1 pages Rita, level b2 nobody."""
+        data = {
+            **level_post(**fields),
+            "level": ["a1"],
+            "level-a1-wait": first_wait,
             "level-a1-users": [cast.rita.id],
-            "level-b2-wait": "abc",
-        },
-        **HTMX,
-    )
+        }
+        if second_wait is not None:
+            data.update({"level": ["a1", "b2"], "level-b2-wait": second_wait})
+        return client.post(reverse("escalations:policy-new"), data, **HTMX)
+
+    response = post("abc", name="", description="Night cover")
     page = response.content.decode()
     assert response.status_code == 422 and "<html" not in page and 'id="policy-editor"' in page
     assert "Name the policy." in page and "Night cover" in page
     assert f'<option value="{cast.rita.id}" selected>' in page and 'value="abc"' in page
-    named = client.post(
-        reverse("escalations:policy-new"),
-        {
-            **level_post(name="Nights"),
-            "level": ["a1", "b2"],
-            "level-a1-wait": "5",
-            "level-a1-users": [cast.rita.id],
-            "level-b2-wait": "10",
-        },
-        **HTMX,
-    )
+    named = post("10", name="Nights")
     page = named.content.decode()
     assert named.status_code == 422
     second = page[page.index('value="b2"') :]
     assert "Add at least one target." in second  # on the second level, where it belongs
     assert "Add at least one target." not in page[: page.index('value="b2"')]
-    wait = client.post(
-        reverse("escalations:policy-new"),
-        {
-            **level_post(name="Nights"),
-            "level": ["a1"],
-            "level-a1-wait": "0",
-            "level-a1-users": [cast.rita.id],
-        },
-        **HTMX,
-    )
+    wait = post(first_wait="0", name="Nights")
     assert wait.status_code == 422 and "Between 1 and 1440." in wait.content.decode()
     assert not EscalationPolicy.objects.exists()
 

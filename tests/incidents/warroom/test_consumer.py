@@ -150,6 +150,32 @@ async def test_a_resume_gets_exactly_the_missed_events_in_order(room):
         await tab.disconnect()
 
 
+async def test_an_event_committed_during_a_resume_is_sent_once(room, monkeypatch):
+    """Its live copy waits in the queue while the resume reads it from the database."""
+    from incidents import warroom
+
+    start = await database_sync_to_async(last_seq)(room.incident)
+    read = warroom.catch_up_frames
+
+    def commit_then_read(*args):
+        monkeypatch.setattr(warroom, "catch_up_frames", read)
+        incident_add_note(actor=room.alice, incident_id=room.incident.id, text="racing")
+        return read(*args)
+
+    monkeypatch.setattr(warroom, "catch_up_frames", commit_then_read)
+    bob, _ = await connect(room.incident.id, room.bob)
+    await send(bob, type="resume", last_seq=start)
+    frames = [await until(bob, "room-timeline")]
+    await until(bob, "room-sync")
+    await database_sync_to_async(incident_add_note)(
+        actor=room.alice, incident_id=room.incident.id, text="after"
+    )
+    frames += await events(bob, 1)
+    assert seqs(frames) == [start + 1, start + 2]
+    assert "racing" in frames[0]
+    await bob.disconnect()
+
+
 async def test_a_resume_from_beyond_the_last_event_is_put_back(room):
     start = await database_sync_to_async(last_seq)(room.incident)
     bob, _ = await connect(room.incident.id, room.bob)
@@ -221,6 +247,23 @@ async def test_losing_access_is_noticed_on_the_next_message(room):
     await send(bob, type="ping")
     assert error_code(await until(bob, "room-error")) == "forbidden"
     assert (await bob.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4403}
+    await bob.disconnect()
+
+
+async def test_losing_access_stops_the_events_a_quiet_socket_is_sent(room, monkeypatch):
+    monkeypatch.setattr("incidents.consumers.ACCESS_RECHECK", 0)  # re-check every event
+    start = await database_sync_to_async(last_seq)(room.incident)
+    bob, _ = await connect(room.incident.id, room.bob, resume=start)
+    await drain(bob)
+    room.bob.role = "bpo_lead"
+    await database_sync_to_async(room.bob.save)()
+    await database_sync_to_async(incident_add_note)(
+        actor=room.alice, incident_id=room.incident.id, text="secret"
+    )
+    frame = await bob.receive_from(timeout=5)
+    assert error_code(frame) == "forbidden"
+    assert (await bob.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4403}
+    assert await bob.receive_nothing(timeout=0.5)
     await bob.disconnect()
 
 
