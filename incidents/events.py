@@ -21,12 +21,13 @@ def incident_group(incident_id: int) -> str:
 
 def _send(incident_id: int, seq: int, kind: str) -> None:
     """Render the event's war-room frame once per language and send it to the
-    room. If rendering fails the bare sequence still leaves: consumers then
-    fill the gap from the database."""
-    from incidents.warroom import event_payload
+    room. An empty room gets the bare sequence (no rendering on the paths
+    that page people when nobody watches); so does a failed render.
+    Consumers fill a bare sequence from the database."""
+    from incidents.warroom import event_payload, room_is_watched
 
     try:
-        payload = event_payload(incident_id, seq)
+        payload = event_payload(incident_id, seq) if room_is_watched(incident_id) else {}
     except Exception:
         logger.exception("war room: could not render event %s of incident %s", seq, incident_id)
         payload = {}

@@ -222,6 +222,11 @@ def presence_leave(incident_id: int, user_id: int, channel_name: str) -> None:
     _redis().zrem(_presence_key(incident_id), f"{user_id}:{channel_name}")
 
 
+def room_is_watched(incident_id: int) -> bool:
+    """Whether any connection is live in the room (one Redis call)."""
+    return _redis().zcount(_presence_key(incident_id), time.time(), "+inf") > 0
+
+
 def present_user_ids(incident_id: int) -> list[int]:
     """Users with at least one live connection, in order of arrival."""
     key = _presence_key(incident_id)

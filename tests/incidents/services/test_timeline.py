@@ -146,8 +146,11 @@ def test_sequence_numbers_stay_gap_free_under_many_operations(cast, staffed):
 def test_every_event_is_pushed_after_commit_in_order(
     cast, staffed, pushes, django_capture_on_commit_callbacks
 ):
+    from incidents.warroom import presence_leave, presence_touch
+
     incident = staffed()
     start = last_seq(incident)
+    presence_touch(incident.id, cast.member.id, "tab-1")  # someone is in the room
     with django_capture_on_commit_callbacks(execute=True):
         incident_add_note(actor=cast.member, incident_id=incident.id, text="a")
         with pytest.raises(InvalidInput):
@@ -162,6 +165,13 @@ def test_every_event_is_pushed_after_commit_in_order(
     for _g, _t, payload in pushes.broadcasts:
         assert set(payload["html"]) == {"en", "zh-hans"}
         assert f'data-seq="{payload["seq"]}"' in payload["html"]["en"]
+
+    # Nobody in the room: the bare sequence leaves, nothing is rendered.
+    presence_leave(incident.id, cast.member.id, "tab-1")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_add_note(actor=cast.member, incident_id=incident.id, text="c")
+    assert pushes.broadcasts[-1][2]["seq"] == start + 3
+    assert "html" not in pushes.broadcasts[-1][2]
 
 
 def test_a_rolled_back_operation_pushes_nothing(

@@ -140,6 +140,9 @@ def test_permission_table(room, who, allowed):
 def test_each_append_broadcasts_its_frame_in_every_language(
     room, pushes, django_capture_on_commit_callbacks
 ):
+    from incidents.warroom import presence_touch
+
+    presence_touch(room.incident.id, room.bob.id, "bob-tab")  # the room is watched
     with django_capture_on_commit_callbacks(execute=True):
         event = incident_chat_post(
             actor=room.alice, incident_id=room.incident.id, text="<script>alert(1)</script> @bob"
