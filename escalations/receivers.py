@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.dispatch import receiver
 
 from incidents.domain.lifecycle import DONE_STATES
-from incidents.signals import incident_declared, incident_state_changed
+from incidents.signals import incident_declared, incident_state_changed, room_paged_people
 
 
 @receiver(incident_declared, dispatch_uid="escalations.start")
@@ -21,3 +21,10 @@ def stop_paging(sender, incident_id: int, current: str, **kwargs) -> None:
 
     if current in {s.value for s in DONE_STATES}:
         escalations_resolve(incident_id=incident_id)
+
+
+@receiver(room_paged_people, dispatch_uid="escalations.paged_people")
+def paged_people(sender, incident_id: int, **kwargs) -> dict[int, dict]:
+    from escalations.selectors import incident_paged_people
+
+    return incident_paged_people(incident_id=incident_id)

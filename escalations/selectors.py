@@ -36,6 +36,22 @@ def is_open(page: Page) -> bool:
     return page.state in OPEN_PAGE_STATES and page.escalation.state == Escalation.State.ACTIVE
 
 
+def incident_paged_people(*, incident_id: int) -> dict[int, dict]:
+    """Each person paged for the incident and not stood down (their latest
+    page not resolved): {user id: state, its label, when paged}."""
+    latest: dict[int, dict] = {}
+    pages = (
+        Page.objects.filter(escalation__incident_id=incident_id)
+        .order_by("user_id", "-created_at", "-id")
+        .values_list("user_id", "state", "created_at")
+    )
+    for user_id, state, created_at in pages:
+        if user_id in latest:
+            continue
+        latest[user_id] = {"state": state, "label": Page.State(state).label, "at": created_at}
+    return {uid: row for uid, row in latest.items() if row["state"] != Page.State.RESOLVED}
+
+
 def user_page(*, user, page_id: int) -> Page | None:
     return Page.objects.filter(id=page_id, user=user).first()
 

@@ -10,6 +10,7 @@ a quiet tab whose viewer lost access is closed with 4403 too.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -30,11 +31,18 @@ from tscc.exceptions import ApplicationError
 logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
-CHAT_LIMIT = 10  # messages per user per incident per window
+CHAT_LIMIT = 10  # writes (messages, pins, decisions) per user per incident per window
 CHAT_WINDOW = 10  # seconds
 # Events forwarded from the group re-check the viewer's access at most this
 # often (a client's own frames re-check every time).
 ACCESS_RECHECK = 30  # seconds
+# Joins and departures within this window share one presence broadcast per
+# room (a thousand people joining at once would otherwise send each of them
+# a thousand presence frames).
+PRESENCE_COALESCE = 0.3  # seconds
+# Broadcasts scheduled by this process and not yet sent (kept so the event
+# loop does not drop them; tests wait for them).
+PENDING_PRESENCE: set[asyncio.Task] = set()
 
 ERRORS = {
     "frame_too_large": _("That message is too large for the room (at most 8 KiB)."),
@@ -204,10 +212,18 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         await self._act(incident_chat_post, text=text, reply_to_seq=reply_to)
 
     async def _pin(self, frame: dict) -> None:
-        await self._act(incident_message_pin, seq=_int(frame["seq"]))
+        seq = _int(frame["seq"])
+        if await database_sync_to_async(_rate_limited)(self.user_id, self.incident_id):
+            await self._error("rate_limited")
+            return
+        await self._act(incident_message_pin, seq=seq)
 
     async def _decision(self, frame: dict) -> None:
-        await self._act(incident_message_decide, seq=_int(frame["seq"]))
+        seq = _int(frame["seq"])
+        if await database_sync_to_async(_rate_limited)(self.user_id, self.incident_id):
+            await self._error("rate_limited")
+            return
+        await self._act(incident_message_decide, seq=seq)
 
     # --- group -> client ----------------------------------------------------
 
@@ -261,13 +277,33 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         self.last_sent = last
 
     async def _broadcast_presence(self) -> None:
-        payload = await database_sync_to_async(warroom.presence_payload)(self.incident_id)
-        try:
-            await self.channel_layer.group_send(self.group, {"type": "room.presence", **payload})
-        except ChannelFull:
-            warroom.count_direct_drop(self.group)
+        """Ask for a presence broadcast: the first asker in a window schedules
+        it (a Redis claim shared by every process) and sends the state as it
+        is when the window ends; the others' changes ride along."""
+        claimed = await database_sync_to_async(warroom.presence_claim)(
+            self.incident_id, PRESENCE_COALESCE
+        )
+        if not claimed:
+            return
+        task = asyncio.get_running_loop().create_task(
+            _send_presence(self.channel_layer, self.incident_id, self.group)
+        )
+        PENDING_PRESENCE.add(task)
+        task.add_done_callback(PENDING_PRESENCE.discard)
 
     async def _error(self, code: str, message: str | None = None) -> None:
         with translation.override(self.lang if hasattr(self, "lang") else None):
             text = message or str(ERRORS[code])
             await self.send(text_data=warroom.error_frame(code, text))
+
+
+async def _send_presence(layer, incident_id: int, group: str) -> None:
+    await asyncio.sleep(PRESENCE_COALESCE)
+    try:
+        # Released before reading: a change after this point claims anew.
+        payload = await database_sync_to_async(warroom.presence_release_and_render)(incident_id)
+        await layer.group_send(group, {"type": "room.presence", **payload})
+    except ChannelFull:
+        warroom.count_direct_drop(group)
+    except Exception:  # Redis down: the next join or departure tries again
+        logger.warning("war room: could not broadcast presence", exc_info=True)

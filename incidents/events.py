@@ -24,16 +24,21 @@ def _send(incident_id: int, seq: int, kind: str) -> None:
     room. An empty room gets the bare sequence (no rendering on the paths
     that page people when nobody watches); so does a failed render.
     Consumers fill a bare sequence from the database."""
-    from incidents.warroom import event_payload, room_is_watched
+    from incidents.warroom import event_payload, presence_payload, room_is_watched
 
+    watched = False
     try:
-        payload = event_payload(incident_id, seq) if room_is_watched(incident_id) else {}
+        watched = room_is_watched(incident_id)
+        payload = event_payload(incident_id, seq) if watched else {}
     except Exception:
         logger.exception("war room: could not render event %s of incident %s", seq, incident_id)
         payload = {}
-    broadcast(
-        incident_group(incident_id), "incident.timeline_appended", seq=seq, kind=kind, **payload
-    )
+    group = incident_group(incident_id)
+    broadcast(group, "incident.timeline_appended", seq=seq, kind=kind, **payload)
+    if watched and kind == "page":
+        # Someone was paged, acknowledged or stood down: the presence panel
+        # lists who was paged and has not joined.
+        broadcast(group, "room.presence", **presence_payload(incident_id))
 
 
 def on_commit_broadcast(*, incident_id: int, seq: int, kind: str) -> None:

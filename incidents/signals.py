@@ -13,6 +13,12 @@ incident_severity_changed = Signal()  # incident_id, previous, current
 incident_state_changed = Signal()  # incident_id, previous, current
 incident_commander_changed = Signal()  # incident_id, user_id
 
+# Asked (not told) by the war room's presence panel: who was paged for the
+# incident. Receivers return {user_id: {"state": str, "label": str, "at": datetime}}
+# for people paged and not stood down; incidents reads the answers without
+# importing the app that pages.
+room_paged_people = Signal()  # incident_id
+
 
 def send_on_commit(signal: Signal, **kwargs) -> None:
     # robust: a failing receiver is logged; the durable rows it reacts to

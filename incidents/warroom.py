@@ -222,6 +222,24 @@ def presence_leave(incident_id: int, user_id: int, channel_name: str) -> None:
     _redis().zrem(_presence_key(incident_id), f"{user_id}:{channel_name}")
 
 
+def _presence_claim_key(incident_id: int) -> str:
+    return f"{settings.REDIS_PREFIX}:warroom:presence-claim:{incident_id}"
+
+
+def presence_claim(incident_id: int, window: float) -> bool:
+    """Whether the caller should schedule the room's next presence broadcast
+    (nobody else has in the last `window` seconds). The claim outlives the
+    window so a crashed claimer holds it up for a few seconds only."""
+    return bool(
+        _redis().set(_presence_claim_key(incident_id), 1, nx=True, px=int(window * 1000) + 2000)
+    )
+
+
+def presence_release_and_render(incident_id: int) -> dict:
+    _redis().delete(_presence_claim_key(incident_id))
+    return presence_payload(incident_id)
+
+
 def room_is_watched(incident_id: int) -> bool:
     """Whether any connection is live in the room (one Redis call)."""
     return _redis().zcount(_presence_key(incident_id), time.time(), "+inf") > 0
@@ -238,10 +256,24 @@ def present_user_ids(incident_id: int) -> list[int]:
     return list(seen)
 
 
+PRESENCE_SHOWN = 60  # names listed per group; the rest are counted
+
+
+def paged_people(incident_id: int) -> dict[int, dict]:
+    """Who was paged for the incident (answered by the app that pages)."""
+    from incidents.signals import room_paged_people
+
+    paged: dict[int, dict] = {}
+    for _receiver, answer in room_paged_people.send(sender="incidents", incident_id=incident_id):
+        paged.update(answer or {})
+    return paged
+
+
 def presence_context(incident_id: int) -> dict:
     present_ids = present_user_ids(incident_id)
+    paged = paged_people(incident_id)
     roles, member_ids, users = selectors.room_members(
-        incident_id=incident_id, extra_ids=present_ids
+        incident_id=incident_id, extra_ids=set(present_ids) | set(paged)
     )
     role_names = dict(IncidentRole.choices)
 
@@ -254,13 +286,29 @@ def presence_context(incident_id: int) -> dict:
             "roles": [role_names[r] for r in held] if held else [user.get_role_display()],
         }
 
+    here = set(present_ids)
+    present = [row(uid) for uid in present_ids if uid in users]
+    waiting = sorted(
+        (
+            {**row(uid), "page": paged[uid], "page_iso": _utc(paged[uid]["at"])[0]}
+            for uid in set(paged) - here
+            if uid in users
+        ),
+        key=lambda r: r["page"]["at"],
+    )
+    absent = sorted(
+        (row(uid) for uid in member_ids - here - set(paged) if uid in users),
+        key=lambda r: r["name"].lower(),
+    )
     return {
         "incident_id": incident_id,
-        "present": [row(uid) for uid in present_ids if uid in users],
-        "absent": sorted(
-            (row(uid) for uid in member_ids - set(present_ids) if uid in users),
-            key=lambda r: r["name"].lower(),
-        ),
+        "count": len(present),
+        "present": present[:PRESENCE_SHOWN],
+        "present_more": max(0, len(present) - PRESENCE_SHOWN),
+        "paged": waiting[:PRESENCE_SHOWN],
+        "paged_more": max(0, len(waiting) - PRESENCE_SHOWN),
+        "absent": absent[:PRESENCE_SHOWN],
+        "absent_more": max(0, len(absent) - PRESENCE_SHOWN),
     }
 
 

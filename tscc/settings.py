@@ -185,7 +185,11 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2}],
+            # redis-py 8 reads with a 5 s socket timeout by default, which cuts
+            # channels-redis's 5 s blocking pops: every idle socket died with
+            # "Timeout reading from" (channels_redis#422). Longer than the pop,
+            # still finite so a dead connection is noticed.
+            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 15}],
             "prefix": f"{REDIS_PREFIX}:asgi",
             # A war-room tab that stops reading must not hold memberships for a
             # day (PERFORMANCE.md pitfall 9); clients resync by sequence anyway.

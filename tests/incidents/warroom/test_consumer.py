@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
@@ -12,6 +13,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from incidents.consumers import PENDING_PRESENCE
 from incidents.models import TimelineEvent
 from incidents.services import incident_add_note
 from tscc.asgi import application
@@ -30,6 +32,9 @@ async def close_every_socket(transactional_db):
         tab = OPEN.pop()
         with contextlib.suppress(Exception):  # already gone
             await tab.disconnect(timeout=2)
+    # Presence broadcasts scheduled by the departures end with the test too.
+    if PENDING_PRESENCE:
+        await asyncio.wait(list(PENDING_PRESENCE), timeout=5)
 
 
 SEQ = re.compile(r'<article class="room-event[^"]*" id="ev-(\d+)" data-seq="(\d+)"')
@@ -101,11 +106,12 @@ async def test_two_participants_see_each_others_messages_in_order(room):
     bob, _ = await connect(room.incident.id, room.bob, resume=start)
 
     await send(alice, type="chat", text="first from alice")
+    first = await events(bob, 1)  # bob replies to what he has seen
     await send(bob, type="chat", text="then bob", reply_to=start + 1)
     await send(alice, type="chat", text="and alice again")
 
     seen_by_alice = await events(alice, 3)
-    seen_by_bob = await events(bob, 3)
+    seen_by_bob = first + await events(bob, 2)
     assert seqs(seen_by_alice) == seqs(seen_by_bob) == [start + 1, start + 2, start + 3]
     assert "first from alice" in seen_by_bob[0]
     assert "then bob" in seen_by_alice[1] and f'data-reply-to="{start + 1}"' in seen_by_alice[1]
@@ -393,3 +399,33 @@ async def test_a_chinese_speaker_gets_the_chinese_fragment(room):
     assert zh != en  # the header's labels are translated
     for tab in (alice, bob):
         await tab.disconnect()
+
+
+async def test_an_idle_room_stays_connected_past_the_redis_read_timeout(room):
+    """redis-py 8 times reads out after 5 s by default, which killed every
+    socket idle for longer than channels-redis's 5 s blocking pop."""
+    start = await database_sync_to_async(last_seq)(room.incident)
+    alice, _ = await connect(room.incident.id, room.alice, resume=start)
+    await until(alice, "room-presence")
+    assert await alice.receive_nothing(timeout=7)  # nothing, and no crash
+    await database_sync_to_async(incident_add_note)(
+        actor=room.bob, incident_id=room.incident.id, text="still here?"
+    )
+    assert seqs(await events(alice, 1)) == [start + 1]
+    await alice.disconnect()
+
+
+async def test_pins_and_decisions_count_against_the_same_rate_limit(room):
+    start = await database_sync_to_async(last_seq)(room.incident)
+    alice, _ = await connect(room.incident.id, room.alice, resume=start)
+    await send(alice, type="chat", text="a fact worth pinning")
+    await events(alice, 1)
+    for n in range(11):
+        await send(alice, type="pin" if n % 2 else "decision", seq=start + 1)
+    codes = []
+    while len(codes) < 2:
+        frame = await alice.receive_from(timeout=5)
+        if "room-error" in frame and error_code(frame) == "rate_limited":
+            codes.append("rate_limited")
+    assert codes == ["rate_limited", "rate_limited"]  # the 11th and 12th write in the window
+    await alice.disconnect()
