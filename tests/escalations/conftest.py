@@ -26,17 +26,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from tests.escalations.sink import Sink
+from tests.processes import subprocess_database_url
 from tscc.celery import app
 from tscc.embedded_redis import EmbeddedRedis, die_with_parent
 from tscc.settings import kombu_redis_url
@@ -121,23 +120,6 @@ def private_redis():
 
 
 # --- Worker and beat subprocesses ----------------------------------------------------
-
-
-def subprocess_database_url() -> str:
-    """The test database (not the development one) as a DATABASE_URL."""
-    s = connection.settings_dict
-    if connection.vendor == "sqlite":
-        name = str(s["NAME"])
-        assert name not in ("", ":memory:") and "mode=memory" not in name, name
-        return f"sqlite:///{Path(name).resolve()}"
-    if connection.vendor == "postgresql":
-        auth = quote(s.get("USER") or "", safe="")
-        if s.get("PASSWORD"):
-            auth += ":" + quote(s["PASSWORD"], safe="")
-        host = s.get("HOST") or "localhost"
-        port = f":{s['PORT']}" if s.get("PORT") else ""
-        return f"postgres://{auth}@{host}{port}/{s['NAME']}"
-    pytest.skip(f"no subprocess DATABASE_URL for {connection.vendor}")
 
 
 @dataclass

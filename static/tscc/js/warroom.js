@@ -14,7 +14,12 @@
   var composer = document.getElementById("room-composer");
   var jump = room.querySelector(".room-jump");
   var MAX_BYTES = Number(room.dataset.maxBytes) || 8192; // the server's frame limit
-  var PING_EVERY = 25000;
+  // Tests may shorten the timings (window.TSCC_ROOM_TIMINGS, set before load).
+  var timings = window.TSCC_ROOM_TIMINGS || {};
+  var PING_EVERY = timings.ping || 25000;
+  // The server answers every ping: a socket silent for this long is dead even
+  // if the browser still calls it open (Wi-Fi switch, a proxy that dropped it).
+  var STALE_AFTER = timings.stale || 2 * PING_EVERY + 10000;
   var RESYNC_TIMEOUT = 10000;
   // Kinds of event after which the "Brief me" panel is out of date.
   var BRIEF_KINDS = /^(fact_pinned|fact_unpinned|decision|task_|status_update|summary)/;
@@ -73,9 +78,35 @@
 
   var current = null; // the WebSocket now open (htmx replaces it on reconnect)
 
+  var lastFrameAt = Date.now();
+  var watchdog = null;
+
+  // A half-open socket never fires "close": replace it and resume from the
+  // last sequence shown. The old socket's handlers are detached first so its
+  // late close does not start a second reconnect.
+  function replaceStaleSocket() {
+    var old = current;
+    current = null;
+    clearInterval(pingTimer);
+    if (old) {
+      old.onclose = null;
+      old.onerror = null;
+    }
+    setState("closed");
+    room.dataset.reconnects = String((Number(room.dataset.reconnects) || 0) + 1);
+    if (socket) socket.reconnect(); // closes the old one and opens a new one
+  }
+
   room.addEventListener("htmx:wsOpen", function (event) {
     socket = event.detail.socketWrapper;
     current = event.detail.event && event.detail.event.target;
+    lastFrameAt = Date.now();
+    clearInterval(watchdog);
+    watchdog = setInterval(function () {
+      if (room.dataset.state === "open" && Date.now() - lastFrameAt > STALE_AFTER) {
+        replaceStaleSocket();
+      }
+    }, Math.min(5000, STALE_AFTER / 3));
     setState("open");
     resume(); // the first frame on every (re)connect; queued frames follow it
     clearInterval(pingTimer);
@@ -121,7 +152,9 @@
         gap = true;
       } else {
         maxSeq = seq;
-        if (BRIEF_KINDS.test(article.getAttribute("data-kind") || "")) staleBrief();
+        var kind = article.getAttribute("data-kind") || "";
+        if (BRIEF_KINDS.test(kind)) staleBrief();
+        if (/^task_/.test(kind)) staleTasks();
       }
     });
     if (!detail.fragment.children.length) detail.shouldSwap = false;
@@ -150,6 +183,30 @@
     briefTimer = setTimeout(function () { htmx.trigger(document.body, "room:stale"); }, 50);
   }
 
+  // Someone created, changed or claimed a task: the task board reloads
+  // (#room-tasks listens for room:tasks), but not under a viewer who is
+  // typing in it; it tries again until they are done.
+  var tasksTimer = null;
+  function staleTasks(wait) {
+    clearTimeout(tasksTimer);
+    tasksTimer = setTimeout(function () {
+      if (editingTasks()) staleTasks(1000);
+      else htmx.trigger(document.body, "room:tasks");
+    }, wait || 300);
+  }
+
+  function editingTasks() {
+    var board = document.getElementById("task-board");
+    if (!board) return false;
+    var focused = document.activeElement;
+    if (board.contains(focused) && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName)) return true;
+    var open = board.querySelector("details[open]");
+    return !!open && Array.prototype.some.call(
+      open.querySelectorAll("input[type=text], textarea"),
+      function (el) { return el.value.trim() !== ""; }
+    );
+  }
+
   document.body.addEventListener("htmx:oobBeforeSwap", function (event) {
     var detail = event.detail;
     var id = detail.target && detail.target.id;
@@ -166,6 +223,8 @@
       errorTimer = setTimeout(hideError, 6000);
     }
   });
+
+  room.addEventListener("htmx:wsBeforeMessage", function () { lastFrameAt = Date.now(); });
 
   room.addEventListener("htmx:wsAfterMessage", function () {
     localize(room);
