@@ -223,6 +223,10 @@ class TaskStateForm(forms.Form):
     state = forms.ChoiceField(choices=IncidentTask.State.choices)
 
 
+class TaskClaimForm(forms.Form):
+    take_over = forms.BooleanField(required=False)
+
+
 class StatusUpdateForm(forms.Form):
     audience = forms.ChoiceField(
         label=_("Audience"),

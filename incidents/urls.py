@@ -32,6 +32,7 @@ urlpatterns = [
     ),
     path("<int:object_id>/tasks/", views.add_task, name="tasks"),
     path("tasks/<int:object_id>/state/", views.task_state, name="task-state"),
+    path("tasks/<int:object_id>/claim/", views.task_claim, name="task-claim"),
     path("<int:object_id>/updates/", views.publish_update, name="updates"),
     path("<int:object_id>/grade/", views.grade, name="grade"),
     path("reports/<int:object_id>/draft/", views.report_draft, name="report-draft"),

@@ -54,6 +54,7 @@ urlpatterns = [
     ),
     path(f"{INCIDENT}tasks/", work.IncidentTaskListApi.as_view(), name="api-incident-tasks"),
     path("tasks/<int:task_id>/", work.TaskDetailApi.as_view(), name="api-task-detail"),
+    path("tasks/<int:task_id>/claim/", work.TaskClaimApi.as_view(), name="api-task-claim"),
     path(
         f"{INCIDENT}status-updates/",
         work.IncidentStatusUpdateListApi.as_view(),

@@ -206,6 +206,44 @@ def incident_task_update(
 
 
 @transaction.atomic
+def incident_task_claim(*, actor, task_id: int, take_over: bool = False) -> IncidentTask:
+    """Make an open task the actor's. Claiming one's own task changes nothing;
+    someone else's needs `take_over` (its previous owner is told)."""
+    incident_id = IncidentTask.objects.values_list("incident_id", flat=True).get(id=task_id)
+    incident = incident_lock(incident_id)
+    task = IncidentTask.objects.select_for_update().get(id=task_id)
+    ensure(actor, "incidents.act", incident)
+    if task.state != IncidentTask.State.OPEN:
+        raise InvalidInput(_("Only an open task can be claimed."))
+    if task.owner_id == actor.id:
+        return task
+    previous = task.owner
+    if previous is not None and not take_over:
+        message = _("Already claimed by %(name)s.") % {"name": previous}
+        raise InvalidInput(message, fields={"take_over": message})
+    task.owner = actor
+    task.save(update_fields=["owner"])
+    timeline_append(
+        incident=incident,
+        kind="task_changed",
+        actor=actor,
+        data={
+            "task": task.id,
+            "title": task.title,
+            "changes": {"owner": [previous.id if previous else None, actor.id]},
+            "claimed": True,
+        },
+    )
+    if previous is not None:
+        on_commit_notify(
+            [previous.id],
+            text=_("%(ref)s: %(name)s took over your task: %(title)s")
+            % {"ref": incident.reference, "name": actor, "title": task.title},
+        )
+    return task
+
+
+@transaction.atomic
 def status_update_publish(
     *, actor, incident_id: int, audience: str, text_en: str = "", text_zh: str = ""
 ) -> StatusUpdate:

@@ -156,6 +156,14 @@ def _grade(value) -> str:
         return str(value)
 
 
+def _task_changed(d: dict) -> str:
+    """A claim reads as one; taking over someone's task says so."""
+    if not d.get("claimed"):
+        return _("Task changed: %(title)s")
+    previous = (d.get("changes", {}).get("owner") or [None])[0]
+    return _("Task taken over: %(title)s") if previous else _("Task claimed: %(title)s")
+
+
 SENTENCES = {
     "declared": lambda d: (
         _("Declared as %(sev)s (rubric proposed %(proposed)s).")
@@ -198,7 +206,7 @@ SENTENCES = {
         % {"audience": AUDIENCES.get(d.get("audience"), d.get("audience"))}
     ),
     "task_created": lambda d: _("Task: %(title)s") % {"title": d.get("title", "")},
-    "task_changed": lambda d: _("Task changed: %(title)s") % {"title": d.get("title", "")},
+    "task_changed": lambda d: _task_changed(d) % {"title": d.get("title", "")},
     "fact_pinned": lambda d: _("Pinned #%(seq)s as a key fact.") % {"seq": d.get("seq")},
     "fact_unpinned": lambda d: _("Unpinned #%(seq)s.") % {"seq": d.get("seq")},
     "report": lambda d: {

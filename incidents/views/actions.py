@@ -235,6 +235,15 @@ task_state = incident_action(
     anchor="tasks",
     locate=_task_incident,
 )
+task_claim = incident_action(
+    f.TaskClaimForm,
+    lambda r, _i, o, d, _f: services.incident_task_claim(
+        actor=r.user, task_id=o, take_over=d["take_over"]
+    ),
+    key="task_claim",
+    anchor="tasks",
+    locate=_task_incident,
+)
 publish_update = incident_action(
     f.StatusUpdateForm,
     lambda r, i, _o, d, _f: services.status_update_publish(
@@ -379,6 +388,7 @@ __all__ = [
     "report_supplement",
     "review_state",
     "save_review",
+    "task_claim",
     "task_state",
     "transition",
 ]

@@ -135,6 +135,7 @@ def incident_page_context(request, incident: Incident, forms: dict | None = None
             or ReportSubmitForm(initial={"submitted_at": timezone.localtime(now)}),
             "report_other": forms.get("report_other"),
             "error": forms.get("error"),
+            "task_claim": forms.get("task_claim"),
         },
         "report_draft_forms": {
             r.id: (forms.get("report_draft") if forms.get("report_id") == r.id else None)

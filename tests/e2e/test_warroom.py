@@ -154,3 +154,52 @@ def test_executive_reads_the_room_but_cannot_post(asgi_server, page, make_user, 
     shot(page, "warroom-executive-en")
     page.set_viewport_size({"width": 820, "height": 1000})  # one column on a tablet
     shot(page, "warroom-narrow-en")
+
+
+def test_a_claimed_task_shows_on_the_other_board(asgi_server, page, second_page, make_user, shot):
+    amy = make_user(username="amy", display_name="Amy Lin", role=Role.OPS_MANAGER, language="en")
+    li = make_user(username="li", display_name="Li Wei", role=Role.RESPONDER, language="zh-hans")
+    incident = declare(amy, title="Scam links flooding comments", commander=li)
+    sign_in(page, asgi_server, "amy")
+    sign_in(second_page, asgi_server, "li")
+    open_room(page, asgi_server, incident)
+    open_room(second_page, asgi_server, incident)
+
+    # Amy adds a task; it appears on Li's board, unowned, with a Claim button.
+    page.locator("#task-board summary").click()
+    page.locator("#task-board input[name=title]").fill("Block the link domains")
+    page.locator("#task-board details button[type=submit]").click()
+    theirs = second_page.locator("#task-board .task", has_text="Block the link domains")
+    expect(theirs.locator(".task-claim button")).to_be_visible()
+    expect(theirs.locator("input[name=take_over]")).to_have_count(0)
+
+    # Li claims it: her board answers at once; Amy's follows without a reload
+    # and offers to take it over.
+    theirs.locator(".task-claim button").click()
+    expect(theirs).to_contain_text("Li Wei")
+    expect(theirs.locator(".task-claim")).to_have_count(0)
+    mine = page.locator("#task-board .task", has_text="Block the link domains")
+    expect(mine).to_contain_text("Li Wei")
+    expect(mine.locator(".task-claim button")).to_have_text("Take over")
+    expect(page.locator("#room-timeline")).to_contain_text("Task claimed: Block the link domains")
+    expect(page.locator("#room-brief")).to_contain_text("Li Wei")
+
+    # While Amy types a new task, Li's changes wait: Amy's text is kept.
+    page.locator("#task-board summary").click()
+    title = page.locator("#task-board input[name=title]")
+    title.fill("Notify the CAC liaison")
+    # A mark on Amy's board element: a refresh would replace it.
+    page.evaluate("document.getElementById('task-board').dataset.marker = 'kept'")
+    second_page.locator("#task-board summary").click()
+    second_page.locator("#task-board input[name=title]").fill("Draft the user notice")
+    second_page.locator("#task-board details button[type=submit]").click()
+    expect(page.locator("#room-timeline")).to_contain_text("Draft the user notice")
+    page.wait_for_timeout(800)  # past the board's refresh delay
+    expect(title).to_have_value("Notify the CAC liaison")
+    expect(page.locator("#task-board")).to_have_attribute("data-marker", "kept")
+    # Once she submits, her board is current again, Li's task included.
+    page.locator("#task-board details button[type=submit]").click()
+    expect(page.locator("#task-board")).to_contain_text("Notify the CAC liaison")
+    expect(page.locator("#task-board")).to_contain_text("Draft the user notice")
+    expect(second_page.locator("#task-board")).to_contain_text("Notify the CAC liaison")
+    shot(page, "warroom-tasks-en")

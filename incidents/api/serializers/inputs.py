@@ -193,6 +193,10 @@ class TaskUpdateInputSerializer(serializers.Serializer):
     title = serializers.CharField(required=False, allow_blank=True)
 
 
+class TaskClaimInputSerializer(serializers.Serializer):
+    take_over = serializers.BooleanField(required=False, default=False)
+
+
 class StatusUpdateInputSerializer(serializers.Serializer):
     audience = serializers.ChoiceField(choices=StatusUpdate.Audience.choices)
     text_en = serializers.CharField(required=False, allow_blank=True, default="")

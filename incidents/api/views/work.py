@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
@@ -13,11 +13,13 @@ from incidents.api.serializers.inputs import (
     FactPinInputSerializer,
     NoteInputSerializer,
     StatusUpdateInputSerializer,
+    TaskClaimInputSerializer,
     TaskCreateInputSerializer,
     TaskUpdateInputSerializer,
     TimelineQueryInputSerializer,
 )
 from incidents.api.serializers.outputs import (
+    ErrorOutputSerializer,
     StatusUpdateOutputSerializer,
     TaskOutputSerializer,
     TimelineEventOutputSerializer,
@@ -45,6 +47,7 @@ from incidents.services import (
     incident_add_note,
     incident_pin_fact,
     incident_record_decision,
+    incident_task_claim,
     incident_task_create,
     incident_task_update,
     incident_unpin_fact,
@@ -164,6 +167,28 @@ class TaskDetailApi(IncidentBaseApi):
         _task_or_404(request.user, task_id)
         data = parse(TaskUpdateInputSerializer, request.data)
         incident_task_update(actor=request.user, task_id=task_id, **data)
+        return Response(TaskOutputSerializer(_task_or_404(request.user, task_id)).data)
+
+
+class TaskClaimApi(IncidentBaseApi):
+    """Make an open task the caller's. Claiming one's own task changes
+    nothing; a task someone else owns is refused (400, field `take_over`)
+    unless `take_over` is true, and its previous owner is told."""
+
+    @extend_schema(
+        request=TaskClaimInputSerializer,
+        responses={
+            200: TaskOutputSerializer,
+            400: OpenApiResponse(
+                ErrorOutputSerializer,
+                description="Owned by someone else (without take_over), or no longer open.",
+            ),
+        },
+    )
+    def post(self, request, task_id: int):
+        _task_or_404(request.user, task_id)
+        data = parse(TaskClaimInputSerializer, request.data)
+        incident_task_claim(actor=request.user, task_id=task_id, **data)
         return Response(TaskOutputSerializer(_task_or_404(request.user, task_id)).data)
 
 

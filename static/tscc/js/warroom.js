@@ -199,7 +199,10 @@
     var board = document.getElementById("task-board");
     if (!board) return false;
     var focused = document.activeElement;
-    if (board.contains(focused) && /^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName)) return true;
+    if (board.contains(focused) &&
+        (/^(INPUT|TEXTAREA|SELECT)$/.test(focused.tagName) || focused.closest("details[open]"))) {
+      return true; // typing, or just opened "Add a task"
+    }
     var open = board.querySelector("details[open]");
     return !!open && Array.prototype.some.call(
       open.querySelectorAll("input[type=text], textarea"),

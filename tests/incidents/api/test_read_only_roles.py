@@ -30,6 +30,7 @@ WRITES = [
     ("delete", "/incidents/{incident}/facts/{event}/", None),
     ("post", "/incidents/{incident}/tasks/", {"title": "x"}),
     ("patch", "/tasks/{task}/", {"state": "done"}),
+    ("post", "/tasks/{task}/claim/", {"take_over": True}),
     ("post", "/incidents/{incident}/status-updates/", {"audience": "company", "text_en": "x"}),
     ("patch", "/reports/{report}/", {"content_zh": "x"}),
     ("post", "/reports/{report}/submit/", {"channel": "email"}),

@@ -211,6 +211,65 @@ def test_tasks_of_an_unseen_incident_are_404(api_as, people, incident):
     assert api_as(people.manager).patch("/tasks/999999/", {"state": "done"}).status_code == 404
 
 
+def test_claiming_a_task(api_as, people, incident):
+    task = IncidentTask.objects.create(incident=incident, title="Export the URL list")
+    api = api_as(people.commander)
+    claimed = api.post(f"/tasks/{task.id}/claim/", {"take_over": False})
+    assert claimed.status_code == 200, claimed.content
+    assert claimed.json() == api.get(f"/incidents/{incident.id}/tasks/").json()[0]
+    assert claimed.json()["owner"] == {"id": people.commander.id, "name": str(people.commander)}
+    again = api.post(f"/tasks/{task.id}/claim/")  # no body: take_over defaults to false
+    assert again.status_code == 200 and again.json() == claimed.json()
+
+
+def test_someone_elses_task_is_a_400_unless_taken_over(api_as, people, incident):
+    task = IncidentTask.objects.create(incident=incident, title="t", owner=people.commander)
+    api = api_as(people.manager)
+    refused = api.post(f"/tasks/{task.id}/claim/", {"take_over": False})
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid"
+    assert refused.json()["detail"] == f"Already claimed by {people.commander}."
+    assert error_fields(refused) == {"take_over"}
+    taken = api.post(f"/tasks/{task.id}/claim/", {"take_over": True})
+    assert taken.status_code == 200 and taken.json()["owner"]["id"] == people.manager.id
+
+
+def test_a_done_task_cannot_be_claimed(api_as, people, incident):
+    task = IncidentTask.objects.create(incident=incident, title="t", state="done")
+    refused = api_as(people.commander).post(f"/tasks/{task.id}/claim/", {})
+    assert refused.status_code == 400 and refused.json()["code"] == "invalid"
+    bad = api_as(people.commander).post(f"/tasks/{task.id}/claim/", {"take_over": "maybe"})
+    assert bad.status_code == 400 and error_fields(bad) == {"take_over"}
+
+
+def test_claims_refused_like_task_updates(api_as, people, incident):
+    task = IncidentTask.objects.create(incident=incident, title="t")
+    assert api_as(people.outsider).post(f"/tasks/{task.id}/claim/", {}).status_code == 403
+    # Readers are refused before anything is looked up (test_read_only_roles).
+    assert api_as(people.bpo).post(f"/tasks/{task.id}/claim/", {}).status_code == 403
+    assert api_as(people.manager).post("/tasks/999999/claim/", {}).status_code == 404
+    task.refresh_from_db()
+    assert task.owner is None
+
+
+def test_the_claim_is_in_the_schema(client, people):
+    client.force_login(people.manager)
+    schema = client.get("/api/schema/", headers={"Accept": "application/json"}).json()
+    operation = schema["paths"]["/api/v1/tasks/{task_id}/claim/"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/TaskClaimInput"}
+    assert schema["components"]["schemas"]["TaskClaimInput"]["properties"] == {
+        "take_over": {"type": "boolean", "default": False}
+    }
+    responses = operation["responses"]
+    assert responses["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/TaskOutput"
+    }
+    assert responses["400"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorOutput"
+    }
+
+
 # --- Status updates -----------------------------------------------------------
 
 

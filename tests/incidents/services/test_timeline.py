@@ -19,6 +19,7 @@ from incidents.services import (
     incident_merge,
     incident_pin_fact,
     incident_record_decision,
+    incident_task_claim,
     incident_task_create,
     incident_task_update,
     incident_update_details,
@@ -294,3 +295,29 @@ def test_concurrent_declarations_get_unique_gap_free_references(make_user, pushe
     _in_threads(6, lambda n: declare(manager, title=f"Wave {n}"))
     numbers = sorted(Incident.objects.values_list("number", flat=True))
     assert numbers == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_claims_leave_one_owner(make_user, pushes):
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no row locks; concurrency is checked on PostgreSQL")
+    manager = make_user(Role.OPS_MANAGER)
+    incident = declare(manager)
+    task = incident_task_create(actor=manager, incident_id=incident.id, title="Block")
+    people = [make_user(Role.OPS_MANAGER) for _ in range(6)]
+    won, refused = [], []
+
+    def work(n):
+        try:
+            incident_task_claim(actor=people[n], task_id=task.id)
+            won.append(people[n])
+        except InvalidInput as error:
+            refused.append(error.message)
+
+    _in_threads(6, work)
+    assert len(won) == 1 and len(refused) == 5
+    assert set(refused) == {f"Already claimed by {won[0]}."}
+    task.refresh_from_db()
+    assert task.owner == won[0]
+    claims = TimelineEvent.objects.filter(incident=incident, kind="task_changed")
+    assert [e.data["changes"]["owner"] for e in claims] == [[None, won[0].id]]

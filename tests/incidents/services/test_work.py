@@ -18,6 +18,7 @@ from incidents.services import (
     incident_add_note,
     incident_pin_fact,
     incident_record_decision,
+    incident_task_claim,
     incident_task_create,
     incident_task_update,
     incident_unpin_fact,
@@ -26,6 +27,7 @@ from incidents.services import (
     review_set_state,
     status_update_publish,
 )
+from incidents.templatetags.incidents import event_sentence
 from tests.factories import TeamFactory
 from tests.incidents.services.support import (
     ANSWERS,
@@ -322,6 +324,93 @@ def test_follow_ups_stay_workable_after_the_incident_closes(cast, staffed):
     done = incident_task_update(actor=cast.member, task_id=task.id, state="done")
     assert done.state == "done"
     assert IncidentTask.objects.get(id=task.id).follow_up is True
+
+
+def test_claiming_an_unowned_task_makes_it_yours(
+    cast, staffed, pushes, django_capture_on_commit_callbacks
+):
+    incident = staffed()
+    task = incident_task_create(actor=cast.commander, incident_id=incident.id, title="Block")
+    with django_capture_on_commit_callbacks(execute=True):
+        claimed = incident_task_claim(actor=cast.member, task_id=task.id)
+    assert claimed.owner == cast.member
+    assert IncidentTask.objects.get(id=task.id).owner == cast.member
+    event = last_event(incident)
+    assert (event.kind, event.actor) == ("task_changed", cast.member)
+    assert event.data == {
+        "task": task.id,
+        "title": "Block",
+        "changes": {"owner": [None, cast.member.id]},
+        "claimed": True,
+    }
+    assert pushes.notices == []  # nobody else to tell
+    assert event_sentence(event) == "Task claimed: Block"
+
+
+def test_claiming_your_own_task_changes_nothing(cast, staffed):
+    incident = staffed()
+    task = incident_task_create(
+        actor=cast.commander, incident_id=incident.id, title="Block", owner=cast.member
+    )
+    seq = last_seq(incident)
+    assert incident_task_claim(actor=cast.member, task_id=task.id).owner == cast.member
+    assert incident_task_claim(actor=cast.member, task_id=task.id, take_over=True).owner_id == (
+        cast.member.id
+    )
+    assert last_seq(incident) == seq
+
+
+def test_someone_elses_task_is_refused_with_their_name(cast, staffed):
+    incident = staffed()
+    task = incident_task_create(
+        actor=cast.commander, incident_id=incident.id, title="Block", owner=cast.liaison
+    )
+    seq = last_seq(incident)
+    with pytest.raises(InvalidInput) as refused:
+        incident_task_claim(actor=cast.member, task_id=task.id)
+    assert refused.value.message == f"Already claimed by {cast.liaison}."
+    assert "take_over" in refused.value.fields
+    assert IncidentTask.objects.get(id=task.id).owner == cast.liaison
+    assert last_seq(incident) == seq
+
+
+def test_taking_over_a_task_tells_its_previous_owner(
+    cast, staffed, pushes, django_capture_on_commit_callbacks
+):
+    incident = staffed()
+    task = incident_task_create(
+        actor=cast.commander, incident_id=incident.id, title="Block", owner=cast.liaison
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        taken = incident_task_claim(actor=cast.member, task_id=task.id, take_over=True)
+    assert IncidentTask.objects.get(id=task.id).owner == taken.owner == cast.member
+    event = last_event(incident)
+    assert event.data["changes"] == {"owner": [cast.liaison.id, cast.member.id]}
+    assert event.data["claimed"] is True
+    assert event_sentence(event) == "Task taken over: Block"
+    assert pushes.noticed() == [cast.liaison.id]
+    assert str(cast.member) in pushes.notices[0][1] and "Block" in pushes.notices[0][1]
+
+
+@pytest.mark.parametrize("state", ["done", "cancelled"])
+def test_only_an_open_task_can_be_claimed(cast, staffed, state):
+    incident = staffed()
+    task = incident_task_create(actor=cast.commander, incident_id=incident.id, title="Block")
+    incident_task_update(actor=cast.commander, task_id=task.id, state=state)
+    seq = last_seq(incident)
+    with pytest.raises(InvalidInput):
+        incident_task_claim(actor=cast.member, task_id=task.id, take_over=True)
+    assert IncidentTask.objects.get(id=task.id).owner is None
+    assert last_seq(incident) == seq
+
+
+@pytest.mark.parametrize("who", ["executive", "outsider"])
+def test_who_cannot_act_cannot_claim(cast, staffed, who):
+    incident = staffed()
+    task = incident_task_create(actor=cast.commander, incident_id=incident.id, title="Block")
+    with pytest.raises(NotAllowed):
+        incident_task_claim(actor=getattr(cast, who), task_id=task.id)
+    assert IncidentTask.objects.get(id=task.id).owner is None
 
 
 # --- status updates --------------------------------------------------------------------
