@@ -187,9 +187,18 @@ CHANNEL_LAYERS = {
         "CONFIG": {
             # redis-py 8 reads with a 5 s socket timeout by default, which cuts
             # channels-redis's 5 s blocking pops: every idle socket died with
-            # "Timeout reading from" (channels_redis#422). Longer than the pop,
-            # still finite so a dead connection is noticed.
-            "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 15}],
+            # "Timeout reading from" (channels_redis#422). No read timeout (a
+            # finite one above 5 s turned a cancelled pop into an endless retry
+            # loop); TCP keepalive notices a dead connection instead.
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_connect_timeout": 2,
+                    "socket_timeout": None,
+                    # (a unix socket has no keepalive; its peer's death is seen at once)
+                    **({} if REDIS_URL.startswith("unix:") else {"socket_keepalive": True}),
+                }
+            ],
             "prefix": f"{REDIS_PREFIX}:asgi",
             # A war-room tab that stops reading must not hold memberships for a
             # day (PERFORMANCE.md pitfall 9); clients resync by sequence anyway.
@@ -290,7 +299,7 @@ ESCALATION_THROTTLE = {
     "slack": (20, 60),
 }
 # Demo data seeders run by `manage.py seed_demo`, one per app, in order.
-DEMO_SEEDERS = ["incidents.demo.seed", "oncall.demo.seed"]
+DEMO_SEEDERS = ["incidents.demo.seed", "oncall.demo.seed", "vendors.demo.seed"]
 DEFAULT_USER_TIME_ZONE = env("DEFAULT_USER_TIME_ZONE", default="Asia/Shanghai")
 
 # --- Static files --------------------------------------------------------
