@@ -94,6 +94,8 @@ def test_a_wrong_way_import_fails_the_import_contracts(tmp_path):
     (tmp_path / "oncall" / "domain" / "__init__.py").write_text("")
     (tmp_path / "escalations" / "domain").mkdir()
     (tmp_path / "escalations" / "domain" / "__init__.py").write_text("")
+    (tmp_path / "vendors" / "domain").mkdir()
+    (tmp_path / "vendors" / "domain" / "__init__.py").write_text("")
     for path, text in WRONG_WAY.items():
         (tmp_path / path).write_text(text)
     config = (ROOT / "pyproject.toml").read_text()

@@ -63,4 +63,11 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 300},
     },
+    # Vendors: queues in their staffed shift with no status report open (or
+    # update) a trouble incident.
+    "vendors-sweep-stale-reports": {
+        "task": "vendors.tasks.sweep_stale_reports",
+        "schedule": 60.0,
+        "options": {"expires": 60},
+    },
 }

@@ -1,0 +1,296 @@
+"""Reads shared by the vendor pages, the portal and the API. Each applies the
+permission filter of vendors.rules as a row filter: operations roles and
+executives see every vendor, anyone else (a BPO lead) only the vendors they
+belong to, and a VendorToken (the API's token auth) only its own vendor.
+A lookup of another vendor's object returns None (404 upstream).
+
+Query counts do not depend on the number of rows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import Avg, Count, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models.functions import NullIf, TruncWeek
+
+from incidents.domain.lifecycle import OPEN_STATES
+from incidents.models import Incident
+from tscc.roles import OPERATIONS_ROLES, Role
+from vendors.domain.health import Figures, Health, queue_health, vendor_health
+from vendors.models import (
+    IncidentImpact,
+    Queue,
+    QueueSnapshot,
+    Site,
+    SiteStatusChange,
+    Vendor,
+    VendorMembership,
+    VendorToken,
+)
+
+SEES_EVERY_VENDOR = frozenset({*OPERATIONS_ROLES, Role.EXECUTIVE})
+
+
+def sees_every_vendor(user) -> bool:
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and (user.is_superuser or user.role in SEES_EVERY_VENDOR)
+    )
+
+
+def member_vendor_ids(user, *, leads_only: bool = False) -> QuerySet:
+    """A subquery of the ids of the vendors `user` belongs to (or leads)."""
+    memberships = VendorMembership.objects.filter(user_id=user.pk)
+    if leads_only:
+        memberships = memberships.filter(role=VendorMembership.Role.LEAD)
+    return memberships.values("vendor_id")
+
+
+def is_member_of(user, vendor_id: int, *, leads_only: bool = False) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return member_vendor_ids(user, leads_only=leads_only).filter(vendor_id=vendor_id).exists()
+
+
+def _vendor_filter(user, qs: QuerySet, path: str) -> QuerySet:
+    """Rows of `qs` (vendor reached by `path`) the viewer may see. A
+    VendorToken as the viewer sees its own vendor's rows only."""
+    if isinstance(user, VendorToken):
+        if user.revoked_at is not None:
+            return qs.none()
+        return qs.filter(**{path: user.vendor_id})
+    if sees_every_vendor(user):
+        return qs
+    if not user.is_authenticated or not user.is_active:
+        return qs.none()
+    return qs.filter(**{f"{path}__in": member_vendor_ids(user)})
+
+
+def vendors_visible_to(user) -> QuerySet[Vendor]:
+    """Vendors `user` may see, by name."""
+    return _vendor_filter(user, Vendor.objects.all(), "id")
+
+
+def sites_visible_to(user) -> QuerySet[Site]:
+    return _vendor_filter(user, Site.objects.select_related("vendor"), "vendor_id")
+
+
+def queues_visible_to(user) -> QuerySet[Queue]:
+    return _vendor_filter(user, Queue.objects.select_related("vendor", "site"), "vendor_id")
+
+
+def snapshots_visible_to(user) -> QuerySet[QueueSnapshot]:
+    """Snapshots of queues `user` may see, newest first per queue."""
+    return _vendor_filter(
+        user, QueueSnapshot.objects.select_related("queue"), "queue__vendor_id"
+    ).order_by("-taken_at", "-id")
+
+
+def site_status_changes_visible_to(user) -> QuerySet[SiteStatusChange]:
+    return _vendor_filter(
+        user, SiteStatusChange.objects.select_related("site", "changed_by"), "site__vendor_id"
+    )
+
+
+def memberships_visible_to(user) -> QuerySet[VendorMembership]:
+    return _vendor_filter(user, VendorMembership.objects.select_related("user"), "vendor_id")
+
+
+def vendor_for(user, vendor_id: int) -> Vendor | None:
+    """The vendor if `user` may see it, else None (404 upstream)."""
+    return vendors_visible_to(user).filter(id=vendor_id).first()
+
+
+def site_for(user, site_id: int) -> Site | None:
+    return sites_visible_to(user).filter(id=site_id).first()
+
+
+def queue_for(user, queue_id: int) -> Queue | None:
+    return queues_visible_to(user).filter(id=queue_id).first()
+
+
+def vendor_tokens(*, vendor: Vendor) -> QuerySet[VendorToken]:
+    """A vendor's tokens, newest first (callers check vendors.manage)."""
+    return VendorToken.objects.filter(vendor=vendor).select_related("created_by")
+
+
+def incidents_for_vendor(vendor: Vendor | int) -> QuerySet[Incident]:
+    """Incidents linked to the vendor by an IncidentImpact, newest first.
+    The BPO lead's limited view: callers show reference, title, severity,
+    state and times, not the timeline."""
+    vendor_id = getattr(vendor, "pk", vendor)
+    linked = IncidentImpact.objects.filter(vendor_id=vendor_id).values("incident_id")
+    return (
+        Incident.objects.filter(id__in=linked)
+        .select_related("category")
+        .order_by("-declared_at", "-id")
+    )
+
+
+def vendor_incidents_visible_to(user) -> QuerySet[Incident]:
+    """Incidents linked to any vendor `user` may see (the portal's list)."""
+    linked = _vendor_filter(user, IncidentImpact.objects.all(), "vendor_id").values("incident_id")
+    return (
+        Incident.objects.filter(id__in=linked)
+        .select_related("category")
+        .order_by("-declared_at", "-id")
+    )
+
+
+def incident_impacts(*, incident_id: int) -> QuerySet[IncidentImpact]:
+    """What an incident touches, for its page (callers check the incident)."""
+    return IncidentImpact.objects.filter(incident_id=incident_id).select_related(
+        "vendor", "queue", "site"
+    )
+
+
+def open_trouble(trouble_key: str) -> IncidentImpact | None:
+    """The newest link with this trouble key whose incident is still open."""
+    return (
+        IncidentImpact.objects.filter(
+            trouble_key=trouble_key, incident__state__in=[s.value for s in OPEN_STATES]
+        )
+        .select_related("incident")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+# --- health ----------------------------------------------------------------
+
+
+def figures_of(snapshot: QueueSnapshot) -> Figures:
+    return Figures(
+        taken_at=snapshot.taken_at,
+        backlog=snapshot.backlog,
+        inflow_per_hour=snapshot.inflow_per_hour,
+        outflow_per_hour=snapshot.outflow_per_hour,
+        oldest_item_minutes=snapshot.oldest_item_minutes,
+        sla_attainment=snapshot.sla_attainment,
+        staffed_headcount=snapshot.staffed_headcount,
+        planned_headcount=snapshot.planned_headcount,
+    )
+
+
+def latest_snapshots(queue_ids: Iterable[int]) -> dict[int, QueueSnapshot]:
+    """The latest snapshot of each queue, by queue id (two queries for any
+    number of queues; uses the (queue, -taken_at) index)."""
+    queue_ids = list(queue_ids)
+    if not queue_ids:
+        return {}
+    latest = QueueSnapshot.objects.filter(queue=OuterRef("pk")).order_by("-taken_at", "-id")
+    ids = (
+        Queue.objects.filter(id__in=queue_ids)
+        .annotate(latest_id=Subquery(latest.values("id")[:1]))
+        .values_list("latest_id", flat=True)
+    )
+    snapshots = QueueSnapshot.objects.filter(id__in=[i for i in ids if i is not None])
+    return {s.queue_id: s for s in snapshots}
+
+
+def health_of(queue: Queue, snapshot: QueueSnapshot | None, now: datetime) -> Health:
+    """A queue's health now (`queue.site` loaded)."""
+    return queue_health(figures_of(snapshot) if snapshot else None, queue.targets(), now)
+
+
+@dataclass
+class QueueRow:
+    queue: Queue
+    snapshot: QueueSnapshot | None
+    health: Health
+    series: list[tuple[datetime, float, int]] = field(default_factory=list)
+
+
+@dataclass
+class VendorRow:
+    vendor: Vendor
+    sites: list[Site]
+    queues: list[QueueRow]
+    health: Health
+
+
+def vendor_board(*, viewer, now: datetime, series_hours: int = 24) -> list[VendorRow]:
+    """The ops board (and the portal, for a BPO lead): every active vendor
+    the viewer may see, with its sites, its active queues, each queue's
+    latest snapshot, health and a series of (taken_at, sla_attainment,
+    backlog) for sparklines over the last `series_hours` (0: none), and the
+    vendor's health. Six queries whatever the number of rows."""
+    vendors = list(
+        vendors_visible_to(viewer)
+        .filter(is_active=True)
+        .prefetch_related(
+            Prefetch("sites", queryset=Site.objects.filter(is_active=True).order_by("name", "id")),
+        )
+    )
+    queues = list(
+        Queue.objects.filter(vendor__in=[v.id for v in vendors], is_active=True)
+        .select_related("site")
+        .order_by("vendor_id", "name", "id")
+    )
+    snapshots = latest_snapshots(q.id for q in queues)
+    series: dict[int, list] = defaultdict(list)
+    if series_hours and queues:
+        rows = (
+            QueueSnapshot.objects.filter(
+                queue_id__in=[q.id for q in queues],
+                taken_at__gte=now - timedelta(hours=series_hours),
+                taken_at__lte=now,
+            )
+            .order_by("queue_id", "taken_at")
+            .values_list("queue_id", "taken_at", "sla_attainment", "backlog")
+        )
+        for queue_id, taken_at, attainment, backlog in rows:
+            series[queue_id].append((taken_at, attainment, backlog))
+    by_vendor: dict[int, list[QueueRow]] = defaultdict(list)
+    for queue in queues:
+        snapshot = snapshots.get(queue.id)
+        by_vendor[queue.vendor_id].append(
+            QueueRow(queue, snapshot, health_of(queue, snapshot, now), series.get(queue.id, []))
+        )
+    board = []
+    for vendor in vendors:
+        sites = list(vendor.sites.all())
+        rows = by_vendor.get(vendor.id, [])
+        health = vendor_health((r.health for r in rows), (s.status for s in sites))
+        board.append(VendorRow(vendor, sites, rows, health))
+    return board
+
+
+def queue_history(
+    *, viewer, queue_id: int, since: datetime, until: datetime
+) -> QuerySet[QueueSnapshot] | None:
+    """A queue's snapshots in [since, until), oldest first; None when the
+    viewer may not see the queue."""
+    if queue_for(viewer, queue_id) is None:
+        return None
+    return QueueSnapshot.objects.filter(
+        queue_id=queue_id, taken_at__gte=since, taken_at__lt=until
+    ).order_by("taken_at")
+
+
+def vendor_weekly_figures(*, viewer, vendor_id: int, since: datetime) -> list[dict] | None:
+    """The vendor's figures by ISO week (weeks start Monday, UTC) and queue
+    since `since`: SLA attainment weighted by outflow (a busy hour counts
+    more than a quiet one), mean QA accuracy (of the snapshots that report
+    it), escalations, and the number of snapshots. One query; None when the
+    viewer may not see the vendor. Rows: {"week", "queue_id", "attainment",
+    "qa_accuracy", "escalations", "snapshots"}, ordered by week then queue."""
+    if vendor_for(viewer, vendor_id) is None:
+        return None
+    return list(
+        QueueSnapshot.objects.filter(queue__vendor_id=vendor_id, taken_at__gte=since)
+        .annotate(week=TruncWeek("taken_at"))
+        .values("week", "queue_id")
+        .annotate(
+            attainment=Sum(F("sla_attainment") * F("outflow_per_hour"))
+            / NullIf(Sum("outflow_per_hour"), 0.0),
+            qa_accuracy=Avg("qa_accuracy"),
+            escalations=Sum("escalations"),
+            snapshots=Count("id"),
+        )
+        .order_by("week", "queue_id")
+    )

@@ -1,0 +1,399 @@
+"""Automatic trouble: a queue breached or projected to breach within the
+hour, a queue with no report during its staffed shift, or a site going
+down opens an incident, or updates the one already open for it.
+
+Each kind of trouble has a key: `queue:<id>` (breach or projected breach),
+`stale:<id>` (no report) and `site:<id>` (site down). The incident is
+linked to the vendor by an IncidentImpact carrying the key; while that
+incident is open, the same trouble adds a timeline note (at most one per
+30 minutes per key, or at once when a site's status changed) instead of a
+new incident. Once it is resolved, closed, cancelled or merged, the next
+trouble opens a new incident.
+
+The queue (or site) row is locked while deciding, so two posts for the same
+queue cannot both open an incident. Incidents are declared in the name of
+the vendor's owner (an ops person; the vendor has none: a logged warning,
+no incident), with the vendor's team as owning team, so escalations'
+routing rules page that team's policy. The vendor's leads get an in-app
+notice after commit.
+
+Severity follows the rubric's operations dimension: a queue's trouble is
+"one queue degraded" (1 -> SEV3), a site down is "partial vendor outage"
+(2 -> SEV2)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from incidents.domain.severity import ImpactAnswers
+from incidents.events import on_commit_notify
+from incidents.models import Category, Incident, Market
+from incidents.services import Declaration, incident_add_note, incident_declare
+from tscc.exceptions import ApplicationError
+from vendors.domain.health import Health, Level, Reason, SiteStatus
+from vendors.models import IncidentImpact, Queue, QueueSnapshot, Site, Vendor, VendorMembership
+
+logger = logging.getLogger(__name__)
+
+TROUBLE_CATEGORY = "vendor_outage"
+NOTE_EVERY = timedelta(minutes=30)
+QUEUE_ANSWERS = ImpactAnswers(operations=1)  # "one queue degraded": SEV3
+SITE_ANSWERS = ImpactAnswers(operations=2)  # "partial vendor outage": SEV2
+
+
+def queue_trouble_key(queue_id: int) -> str:
+    return f"queue:{queue_id}"
+
+
+def stale_trouble_key(queue_id: int) -> str:
+    return f"stale:{queue_id}"
+
+
+def site_trouble_key(site_id: int) -> str:
+    return f"site:{site_id}"
+
+
+# --- texts ---------------------------------------------------------------------
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1f}%"
+
+
+def queue_figures_text(queue: Queue, snapshot: QueueSnapshot | None, health: Health) -> str:
+    """One line on a queue's state for a timeline note or incident summary."""
+    if snapshot is None:
+        return _("no figures reported")
+    parts = [
+        _("attainment %(value)s (target %(target)s in %(minutes)d min)")
+        % {
+            "value": _pct(snapshot.sla_attainment),
+            "target": _pct(queue.sla_percent),
+            "minutes": queue.sla_minutes,
+        },
+        _("backlog %(count)d") % {"count": snapshot.backlog},
+        _("oldest %(minutes)d min") % {"minutes": round(snapshot.oldest_item_minutes)},
+        _("staffed %(staffed)d/%(planned)d")
+        % {"staffed": snapshot.staffed_headcount, "planned": snapshot.planned_headcount},
+    ]
+    minutes = health.projected_breach_minutes
+    if minutes is not None and minutes > 0 and Reason.PROJECTED_BREACH in health.reasons:
+        parts.append(_("projected breach in %(minutes)d min") % {"minutes": round(minutes)})
+    return ", ".join(parts)
+
+
+def _queue_label(queue: Queue) -> tuple[str, str]:
+    vendor = queue.vendor
+    return (
+        f"{vendor.name} / {queue.name}",
+        f"{vendor.name_zh or vendor.name} / {queue.name_zh or queue.name}",
+    )
+
+
+# --- the shared path ----------------------------------------------------------
+
+
+def _lead_ids(vendor: Vendor) -> list[int]:
+    return list(
+        VendorMembership.objects.filter(
+            vendor=vendor, role=VendorMembership.Role.LEAD, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+
+
+def _raise_trouble(
+    *,
+    key: str,
+    vendor: Vendor,
+    now: datetime,
+    title: str,
+    title_zh: str,
+    summary: str,
+    note: str,
+    answers: ImpactAnswers,
+    queue: Queue | None = None,
+    site: Site | None = None,
+    market: str = "",
+    note_now: bool = False,
+) -> Incident | None:
+    """Open an incident for `key`, or note on the open one (at most every
+    NOTE_EVERY unless `note_now`). The caller holds the queue or site lock."""
+    from vendors.selectors import open_trouble
+
+    owner = vendor.owner
+    impact = open_trouble(key)
+    if impact is not None:
+        due = impact.trouble_noted_at is None or now - impact.trouble_noted_at >= NOTE_EVERY
+        if not (due or note_now):
+            return impact.incident
+        if owner is None or not owner.is_active:
+            logger.warning("vendors: trouble %s: vendor %s has no owner to note it", key, vendor.id)
+            return impact.incident
+        try:
+            incident_add_note(actor=owner, incident_id=impact.incident_id, text=note)
+        except ApplicationError as error:
+            logger.warning("vendors: trouble %s: note refused: %s", key, error.message)
+            return impact.incident
+        IncidentImpact.objects.filter(id=impact.id).update(trouble_noted_at=now)
+        return impact.incident
+    if owner is None or not owner.is_active:
+        logger.warning(
+            "vendors: trouble %s: vendor %s has no active owner; no incident declared",
+            key,
+            vendor.id,
+        )
+        return None
+    try:
+        incident = incident_declare(
+            actor=owner,
+            declaration=Declaration(
+                title=title[:200],
+                title_zh=title_zh[:200],
+                summary=summary,
+                category=Category.objects.get(code=TROUBLE_CATEGORY),
+                answers=answers,
+                discovered_at=min(now, timezone.now()),
+                team=vendor.team,
+                markets=Market.objects.filter(code=market) if market else [],
+            ),
+        )
+    except (ApplicationError, Category.DoesNotExist) as error:
+        logger.warning(
+            "vendors: trouble %s: could not declare as %s: %s",
+            key,
+            owner.id,
+            getattr(error, "message", error),
+        )
+        return None
+    IncidentImpact.objects.create(
+        incident=incident,
+        vendor=vendor,
+        queue=queue,
+        site=site,
+        trouble_key=key,
+        trouble_noted_at=now,
+        created_at=now,
+    )
+    on_commit_notify(
+        _lead_ids(vendor),
+        text=_("%(reference)s opened: %(title)s")
+        % {"reference": incident.reference, "title": incident.title},
+        level="warning",
+    )
+    logger.info("vendors: trouble %s opened incident %s", key, incident.id)
+    return incident
+
+
+# --- queues ----------------------------------------------------------------------
+
+
+def _queue_locked(queue_id: int) -> Queue | None:
+    return (
+        Queue.objects.select_for_update(of=("self",))
+        .select_related("vendor__owner", "vendor__team", "site")
+        .filter(id=queue_id, is_active=True, vendor__is_active=True)
+        .first()
+    )
+
+
+@transaction.atomic
+def queue_trouble_evaluate(*, queue_id: int, now: datetime | None = None) -> Incident | None:
+    """Check one queue's latest figures: breached or projected to breach
+    within the hour opens or updates its `queue:<id>` incident. Returns the
+    incident concerned, or None (healthy, or no owner to declare as)."""
+    from vendors.selectors import health_of, latest_snapshots
+
+    now = now or timezone.now()
+    queue = _queue_locked(queue_id)
+    if queue is None:
+        return None
+    snapshot = latest_snapshots([queue.id]).get(queue.id)
+    health = health_of(queue, snapshot, now)
+    if not health.is_trouble or health.level is Level.STALE:
+        return None
+    figures = queue_figures_text(queue, snapshot, health)
+    label, label_zh = _queue_label(queue)
+    breached = health.level is Level.BREACH
+    return _raise_trouble(
+        key=queue_trouble_key(queue.id),
+        vendor=queue.vendor,
+        now=now,
+        title=(_("%(queue)s: SLA breached") if breached else _("%(queue)s: SLA breach projected"))
+        % {"queue": label},
+        title_zh=f"{label_zh}：{'SLA 未达标' if breached else '预计 SLA 即将未达标'}",
+        summary=figures,
+        note=(_("Still breached: %(figures)s") if breached else _("Still at risk: %(figures)s"))
+        % {"figures": figures},
+        answers=QUEUE_ANSWERS,
+        queue=queue,
+        site=queue.site,
+        market=queue.market,
+    )
+
+
+def queues_trouble_evaluate(*, queue_ids: Iterable[int], now: datetime | None = None) -> list[int]:
+    """Check many queues at once (after an import): their health in three
+    queries, then queue_trouble_evaluate, each in its own transaction, for
+    the troubled ones only. Returns the ids of the incidents concerned."""
+    from vendors.selectors import health_of, latest_snapshots
+
+    now = now or timezone.now()
+    queues = list(
+        Queue.objects.filter(id__in=list(queue_ids), is_active=True).select_related("site")
+    )
+    latest = latest_snapshots(q.id for q in queues)
+    incident_ids = []
+    for queue in queues:
+        if not health_of(queue, latest.get(queue.id), now).is_trouble:
+            continue
+        try:
+            incident = queue_trouble_evaluate(queue_id=queue.id, now=now)
+        except Exception:
+            logger.exception("vendors: trouble check of queue %s failed", queue.id)
+            continue
+        if incident is not None:
+            incident_ids.append(incident.id)
+    return incident_ids
+
+
+@transaction.atomic
+def _stale_trouble(queue_id: int, now: datetime) -> Incident | None:
+    from vendors.selectors import health_of, latest_snapshots
+
+    queue = _queue_locked(queue_id)
+    if queue is None:
+        return None
+    snapshot = latest_snapshots([queue.id]).get(queue.id)
+    if health_of(queue, snapshot, now).level is not Level.STALE:
+        return None
+    label, label_zh = _queue_label(queue)
+    since = (
+        _("last figures for %(time)s UTC") % {"time": f"{snapshot.taken_at:%Y-%m-%d %H:%M}"}
+        if snapshot
+        else _("no figures ever reported")
+    )
+    text = _("No report for %(minutes)d minutes during the staffed shift (%(since)s).") % {
+        "minutes": queue.stale_after_minutes,
+        "since": since,
+    }
+    return _raise_trouble(
+        key=stale_trouble_key(queue.id),
+        vendor=queue.vendor,
+        now=now,
+        title=_("%(queue)s: no status report") % {"queue": label},
+        title_zh=f"{label_zh}：未按时报送状态",
+        summary=text,
+        note=_("Still no report: %(text)s") % {"text": text},
+        answers=QUEUE_ANSWERS,
+        queue=queue,
+        site=queue.site,
+        market=queue.market,
+    )
+
+
+def stale_reports_check(*, now: datetime | None = None) -> list[int]:
+    """The periodic sweep (Celery beat, every minute): every active queue in
+    its staffed shift with no snapshot for its stale_after_minutes opens or
+    updates its `stale:<id>` incident. Health of all queues in three
+    queries; each stale queue in its own transaction. Returns incident ids."""
+    from vendors.selectors import health_of, latest_snapshots
+
+    now = now or timezone.now()
+    queues = list(
+        Queue.objects.filter(is_active=True, vendor__is_active=True).select_related("site")
+    )
+    latest = latest_snapshots(q.id for q in queues)
+    incident_ids = []
+    for queue in queues:
+        if health_of(queue, latest.get(queue.id), now).level is not Level.STALE:
+            continue
+        try:
+            incident = _stale_trouble(queue.id, now)
+        except Exception:
+            logger.exception("vendors: stale check of queue %s failed", queue.id)
+            continue
+        if incident is not None:
+            incident_ids.append(incident.id)
+    return incident_ids
+
+
+# --- sites -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def site_trouble_evaluate(*, site_id: int, now: datetime | None = None) -> Incident | None:
+    """A site that is down opens or updates its `site:<id>` incident; a site
+    back up (or degraded, or on its continuity plan) notes its new status on
+    the open incident, once per change."""
+    from vendors.models import SITE_STATUS_LABELS
+    from vendors.selectors import open_trouble
+
+    now = now or timezone.now()
+    site = (
+        Site.objects.select_for_update(of=("self",))
+        .select_related("vendor__owner", "vendor__team")
+        .filter(id=site_id)
+        .first()
+    )
+    if site is None:
+        return None
+    key = site_trouble_key(site.id)
+    changed_since_note = False
+    impact = open_trouble(key)
+    if impact is not None and site.status_changed_at is not None:
+        changed_since_note = (
+            impact.trouble_noted_at is None or impact.trouble_noted_at < site.status_changed_at
+        )
+    status = SiteStatus(site.status)
+    status_text = _("%(status)s since %(time)s UTC") % {
+        "status": SITE_STATUS_LABELS[status],
+        "time": f"{site.status_changed_at or now:%Y-%m-%d %H:%M}",
+    }
+    if site.status_reason:
+        status_text += f": {site.status_reason}"
+    if status is not SiteStatus.DOWN:
+        if impact is None or not changed_since_note:
+            return None
+        return _raise_trouble(
+            key=key,
+            vendor=site.vendor,
+            now=now,
+            title="",
+            title_zh="",
+            summary="",
+            note=_("Site status: %(status)s") % {"status": status_text},
+            answers=SITE_ANSWERS,
+            note_now=True,
+        )
+    vendor = site.vendor
+    return _raise_trouble(
+        key=key,
+        vendor=vendor,
+        now=now,
+        title=_("%(vendor)s site %(site)s (%(city)s) is down")
+        % {"vendor": vendor.name, "site": site.name, "city": site.city},
+        title_zh=(
+            f"{vendor.name_zh or vendor.name} {site.name_zh or site.name}（{site.city}）基地中断"
+        ),
+        summary=status_text,
+        note=_("Site still down: %(status)s") % {"status": status_text},
+        answers=SITE_ANSWERS,
+        site=site,
+        note_now=changed_since_note,
+    )
+
+
+def trouble_evaluate(
+    *, queue_id: int | None = None, site_id: int | None = None, now: datetime | None = None
+) -> Incident | None:
+    """Check one queue or one site for trouble (see the module docstring)."""
+    assert (queue_id is None) != (site_id is None), "give queue_id or site_id"
+    if queue_id is not None:
+        return queue_trouble_evaluate(queue_id=queue_id, now=now)
+    return site_trouble_evaluate(site_id=site_id, now=now)
