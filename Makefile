@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint messages venv clean bench bench-incidents bench-oncall bench-escalations
+.PHONY: help run test lint messages venv clean bench bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors
 
 help:
 	@echo "make run    start TSCC on http://localhost:8000/ (Ctrl-C stops everything)"
@@ -44,7 +44,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Benchmarks print numbers (medians, p95, query counts); see bench/.
-bench: bench-incidents bench-oncall bench-escalations
+bench: bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors
 
 bench-incidents: $(STAMP)
 	$(BIN)/python bench/incidents_list.py
@@ -54,6 +54,12 @@ bench-oncall: $(STAMP)
 
 bench-escalations: $(STAMP)
 	$(BIN)/python bench/escalations.py
+
+bench-warroom: $(STAMP)
+	$(BIN)/python bench/warroom.py
+
+bench-vendors: $(STAMP)
+	$(BIN)/python bench/vendors.py
 
 # Needs GNU gettext; the compiled .mo files are committed so a fresh
 # machine needs no gettext at all.

@@ -15,7 +15,7 @@ import json
 import logging
 import time
 
-from channels.db import database_sync_to_async
+from channels.consumer import get_handler_name
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.cache import cache
@@ -26,6 +26,7 @@ from incidents import selectors, warroom
 from incidents.events import incident_group
 from incidents.exceptions import InvalidInput, NotAllowed
 from incidents.services import incident_chat_post, incident_message_decide, incident_message_pin
+from tscc.asyncdb import consumer_db
 from tscc.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def _int(value, *, optional: bool = False) -> int | None:
     raise ValueError(value)
 
 
-@database_sync_to_async
+@consumer_db
 def _room_viewer(user_id: int, incident_id: int):
     return selectors.room_viewer(user_id=user_id, incident_id=incident_id)
 
@@ -85,6 +86,17 @@ def _rate_limited(user_id: int, incident_id: int) -> bool:
 
 
 class WarRoomConsumer(AsyncWebsocketConsumer):
+    async def dispatch(self, message: dict) -> None:
+        """As channels' own, without its close_old_connections before every
+        handler: that hop to the process's one database thread, for every
+        member on every broadcast, queued a 1,000-member room's posts behind
+        1,000 no-ops. Every database call here goes through consumer_db,
+        which looks after the connection itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def connect(self) -> None:
         user = self.scope.get("user")
         self.incident_id = int(self.scope["url_route"]["kwargs"]["incident_id"])
@@ -105,17 +117,18 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         self.pending_max = 0  # highest seq broadcast before the resume
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await database_sync_to_async(warroom.presence_touch)(
-            self.incident_id, self.user_id, self.channel_name
-        )
+        await consumer_db(warroom.presence_touch)(self.incident_id, self.user_id, self.channel_name)
         await self._broadcast_presence()
 
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "group"):
             return
-        await self.channel_layer.group_discard(self.group, self.channel_name)
         try:
-            await database_sync_to_async(warroom.presence_leave)(
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        except Exception:  # Redis down or its pool exhausted: membership expires
+            logger.warning("war room: could not leave the group", exc_info=True)
+        try:
+            await consumer_db(warroom.presence_leave)(
                 self.incident_id, self.user_id, self.channel_name
             )
             await self._broadcast_presence()
@@ -149,7 +162,10 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self._error("unknown_type")
             return
-        if not await self._still_allowed(recheck_after=0):
+        # Writes re-check access every time; pings and resumes (reads) as
+        # often as forwarded events do.
+        recheck = ACCESS_RECHECK if frame["type"] in ("ping", "resume") else 0
+        if not await self._still_allowed(recheck_after=recheck):
             return
         try:
             await handler(frame)
@@ -157,14 +173,12 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
             await self._error("malformed")
 
     async def _ping(self, frame: dict) -> None:
-        await database_sync_to_async(warroom.presence_touch)(
-            self.incident_id, self.user_id, self.channel_name
-        )
+        await consumer_db(warroom.presence_touch)(self.incident_id, self.user_id, self.channel_name)
         await self.send(text_data=warroom.PONG_FRAME)
 
     async def _resume(self, frame: dict) -> None:
         last_seq = _int(frame["last_seq"])
-        frames, last, more = await database_sync_to_async(warroom.catch_up_frames)(
+        frames, last, more = await consumer_db(warroom.catch_up_frames)(
             self.incident_id, last_seq, self.lang
         )
         for text in frames:
@@ -197,7 +211,7 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
                     return "invalid", str(exc)
             return None
 
-        refused = await database_sync_to_async(run)()
+        refused = await consumer_db(run)()
         if refused is not None:
             await self._error(*refused)
 
@@ -206,21 +220,21 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         if not isinstance(text, str):
             raise TypeError(text)
         reply_to = _int(frame.get("reply_to"), optional=True)
-        if await database_sync_to_async(_rate_limited)(self.user_id, self.incident_id):
+        if await consumer_db(_rate_limited)(self.user_id, self.incident_id):
             await self._error("rate_limited")
             return
         await self._act(incident_chat_post, text=text, reply_to_seq=reply_to)
 
     async def _pin(self, frame: dict) -> None:
         seq = _int(frame["seq"])
-        if await database_sync_to_async(_rate_limited)(self.user_id, self.incident_id):
+        if await consumer_db(_rate_limited)(self.user_id, self.incident_id):
             await self._error("rate_limited")
             return
         await self._act(incident_message_pin, seq=seq)
 
     async def _decision(self, frame: dict) -> None:
         seq = _int(frame["seq"])
-        if await database_sync_to_async(_rate_limited)(self.user_id, self.incident_id):
+        if await consumer_db(_rate_limited)(self.user_id, self.incident_id):
             await self._error("rate_limited")
             return
         await self._act(incident_message_decide, seq=seq)
@@ -269,7 +283,7 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _fill_gap(self) -> None:
-        frames, last, _more = await database_sync_to_async(warroom.catch_up_frames)(
+        frames, last, _more = await consumer_db(warroom.catch_up_frames)(
             self.incident_id, self.last_sent, self.lang
         )
         for text in frames:
@@ -280,9 +294,7 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         """Ask for a presence broadcast: the first asker in a window schedules
         it (a Redis claim shared by every process) and sends the state as it
         is when the window ends; the others' changes ride along."""
-        claimed = await database_sync_to_async(warroom.presence_claim)(
-            self.incident_id, PRESENCE_COALESCE
-        )
+        claimed = await consumer_db(warroom.presence_claim)(self.incident_id, PRESENCE_COALESCE)
         if not claimed:
             return
         task = asyncio.get_running_loop().create_task(
@@ -301,7 +313,7 @@ async def _send_presence(layer, incident_id: int, group: str) -> None:
     await asyncio.sleep(PRESENCE_COALESCE)
     try:
         # Released before reading: a change after this point claims anew.
-        payload = await database_sync_to_async(warroom.presence_release_and_render)(incident_id)
+        payload = await consumer_db(warroom.presence_release_and_render)(incident_id)
         await layer.group_send(group, {"type": "room.presence", **payload})
     except ChannelFull:
         warroom.count_direct_drop(group)

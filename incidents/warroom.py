@@ -23,7 +23,8 @@ For the page (view at /incidents/<id>/room/, built elsewhere):
 Wire format, server -> client (text frames of HTML; htmx's ws extension swaps by id):
 
 - event: ``<div id="room-timeline" hx-swap-oob="beforeend"><article …></article></div>``
-  then, in the same frame, the header with ``data-seq="N"``.
+  then, in the same frame, the header with ``data-seq="N"`` (not for chat, notes,
+  decisions, key facts and tasks: ``HEADERLESS_KINDS``).
 - presence: ``<aside id="room-presence" hx-swap-oob="true">…</aside>``
 - error: ``<div id="room-error" hx-swap-oob="true" data-code="CODE" role="alert">…</div>``
   (frame_too_large, malformed, unknown_type, rate_limited, read_only, forbidden, invalid)
@@ -347,14 +348,35 @@ def error_frame(code: str, message: str) -> str:
 PONG_FRAME = '<div id="room-pong" hx-swap-oob="true"></div>'
 
 
+# Events that change nothing the header shows (severity, state, roles, clocks,
+# overdue reports): their frames carry no header. Chat is most of a busy
+# room's traffic, and the header was two thirds of each of its frames, sent
+# (and compressed) once per member.
+HEADERLESS_KINDS = frozenset(
+    {
+        TimelineEvent.Kind.MESSAGE,
+        TimelineEvent.Kind.NOTE,
+        TimelineEvent.Kind.DECISION,
+        TimelineEvent.Kind.FACT_PINNED,
+        TimelineEvent.Kind.FACT_UNPINNED,
+        TimelineEvent.Kind.TASK_CREATED,
+        TimelineEvent.Kind.TASK_CHANGED,
+    }
+)
+
+
 def event_payload(incident_id: int, seq: int) -> dict:
     """The group message for one appended event: its frame once per language."""
     [event] = selectors.room_events(incident_id=incident_id, after_seq=seq - 1, limit=1)
-    header = header_context(selectors.room_incident(incident_id=incident_id))
-    header["seq"] = seq
+    header = None
+    if event.kind not in HEADERLESS_KINDS:
+        header = header_context(selectors.room_incident(incident_id=incident_id))
+        header["seq"] = seq
     return {
         "html": {
-            lang: event_frame(render_event(event, lang), _render_header(header, lang))
+            lang: event_frame(
+                render_event(event, lang), _render_header(header, lang) if header else ""
+            )
             for lang in LANGUAGES
         }
     }

@@ -61,6 +61,19 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
+@pytest.fixture(scope="session", autouse=True)
+def consumer_connections_closed(django_db_setup, django_db_blocker):
+    """Websocket consumers keep a database connection on the process's shared
+    sync thread (tscc.asyncdb); close it before the test database is dropped
+    (PostgreSQL refuses to drop a database someone is connected to)."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def celery_worker_process(redis_server):
     """A real `celery worker` process on the suite's broker, as in production."""

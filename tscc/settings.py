@@ -195,6 +195,9 @@ CHANNEL_LAYERS = {
                     "address": REDIS_URL,
                     "socket_connect_timeout": 2,
                     "socket_timeout": None,
+                    # redis-py 8 caps a pool at 100: a thousand sockets closing
+                    # at once (a site's network blip) each need one to leave.
+                    "max_connections": 1000,
                     # (a unix socket has no keepalive; its peer's death is seen at once)
                     **({} if REDIS_URL.startswith("unix:") else {"socket_keepalive": True}),
                 }

@@ -25,11 +25,13 @@ urlpatterns = [
     path("oncall/ical/", include("oncall.feed_urls")),
     path("oncall/", include("oncall.urls")),
     path("escalations/", include("escalations.urls")),
+    path("vendors/", include("vendors.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("incidents.api.urls")),
     path("api/v1/oncall/", include("oncall.api.urls")),
     path("api/v1/", include("escalations.api.urls")),
+    path("api/v1/vendors/", include("vendors.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
