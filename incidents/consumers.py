@@ -44,6 +44,7 @@ PRESENCE_COALESCE = 0.3  # seconds
 # Broadcasts scheduled by this process and not yet sent (kept so the event
 # loop does not drop them; tests wait for them).
 PENDING_PRESENCE: set[asyncio.Task] = set()
+RECHECKS: set[asyncio.Task] = set()  # background access re-checks under way
 
 ERRORS = {
     "frame_too_large": _("That message is too large for the room (at most 8 KiB)."),
@@ -72,6 +73,46 @@ def _int(value, *, optional: bool = False) -> int | None:
 @consumer_db
 def _room_viewer(user_id: int, incident_id: int):
     return selectors.room_viewer(user_id=user_id, incident_id=incident_id)
+
+
+class _AccessBatches:
+    """Re-checks of access for one room in this process, answered together:
+    a thousand members whose 30 s re-check falls due around one broadcast
+    cost two queries, not two thousand on the process's one database thread."""
+
+    WINDOW = 0.05  # seconds a batch waits for more members
+
+    def __init__(self) -> None:
+        self.waiting: dict[int, dict[int, list[asyncio.Future]]] = {}
+
+    async def allowed(self, incident_id: int, user_id: int) -> bool:
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        room = self.waiting.setdefault(incident_id, {})
+        if not room:
+            loop.call_later(self.WINDOW, lambda: loop.create_task(self._answer(incident_id)))
+        room.setdefault(user_id, []).append(future)
+        return await future
+
+    async def _answer(self, incident_id: int) -> None:
+        room = self.waiting.pop(incident_id, {})
+        try:
+            allowed = await consumer_db(selectors.room_viewer_ids)(
+                user_ids=set(room), incident_id=incident_id
+            )
+        except Exception as exc:
+            for futures in room.values():
+                for future in futures:
+                    if not future.done():
+                        future.set_exception(exc)
+            return
+        for user_id, futures in room.items():
+            for future in futures:
+                if not future.done():
+                    future.set_result(user_id in allowed)
+
+
+ACCESS = _AccessBatches()
 
 
 def _rate_limited(user_id: int, incident_id: int) -> bool:
@@ -109,6 +150,7 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
             return
         self.user_id = user.id
         self.checked_at = time.monotonic()
+        self.rechecking = False
         self.lang = warroom.language_of(current)
         self.group = incident_group(self.incident_id)
         self.closing = False  # once access is gone: nothing more is sent
@@ -267,14 +309,39 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
     # --- helpers ------------------------------------------------------------
 
     async def _still_allowed(self, *, recheck_after: float) -> bool:
-        """Whether the viewer may still see the incident, asking the database
-        when the last answer is older than `recheck_after` seconds; if not,
-        say so and close with 4403 (the page does not reconnect)."""
+        """Whether the viewer may still see the incident. A write asks the
+        database now; otherwise, when the last answer is older than
+        `recheck_after` seconds, a re-check is started in the background
+        (batched with the room's other members, tolerated while it runs: the
+        answer was good a moment ago). Lost access: an error frame and a
+        close with 4403 (the page does not reconnect)."""
         if self.closing:
             return False
         if time.monotonic() - self.checked_at < recheck_after:
             return True
-        if await _room_viewer(self.user_id, self.incident_id) is None:
+        if recheck_after == 0:
+            return await self._access_answer(
+                await _room_viewer(self.user_id, self.incident_id) is not None
+            )
+        if not self.rechecking:
+            self.rechecking = True
+            task = asyncio.get_running_loop().create_task(self._recheck())
+            RECHECKS.add(task)
+            task.add_done_callback(RECHECKS.discard)
+        return True
+
+    async def _recheck(self) -> None:
+        try:
+            await self._access_answer(await ACCESS.allowed(self.incident_id, self.user_id))
+        except Exception:  # database unreachable: keep the last answer for now
+            logger.warning("war room: could not re-check access", exc_info=True)
+        finally:
+            self.rechecking = False
+
+    async def _access_answer(self, allowed: bool) -> bool:
+        if self.closing:
+            return False
+        if not allowed:
             self.closing = True
             await self._error("forbidden")
             await self.close(code=CLOSE_FORBIDDEN)

@@ -385,6 +385,18 @@ def room_viewer(*, user_id: int, incident_id: int):
     return user if user.has_perm("incidents.view_incident", incident) else None
 
 
+def room_viewer_ids(*, user_ids, incident_id: int) -> set[int]:
+    """Which of `user_ids` may still see the incident (room_viewer for many,
+    in two queries: the war room re-checks its members in batches)."""
+    from django.contrib.auth import get_user_model
+
+    incident = Incident.objects.filter(id=incident_id).first()
+    if incident is None:
+        return set()
+    users = get_user_model().objects.filter(id__in=list(user_ids), is_active=True)
+    return {user.id for user in users if user.has_perm("incidents.view_incident", incident)}
+
+
 def room_events(*, incident_id: int, after_seq: int = 0, limit: int | None = None):
     """Timeline events after `after_seq`, in order, with what a war-room
     fragment shows (author, the event replied to and its author)."""

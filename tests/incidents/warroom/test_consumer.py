@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from incidents.consumers import PENDING_PRESENCE
+from incidents.consumers import PENDING_PRESENCE, RECHECKS
 from incidents.models import TimelineEvent
 from incidents.services import incident_acknowledge, incident_add_note
 from tscc.asgi import application
@@ -33,8 +33,9 @@ async def close_every_socket(transactional_db):
         with contextlib.suppress(Exception):  # already gone
             await tab.disconnect(timeout=2)
     # Presence broadcasts scheduled by the departures end with the test too.
-    if PENDING_PRESENCE:
-        await asyncio.wait(list(PENDING_PRESENCE), timeout=5)
+    pending = PENDING_PRESENCE | RECHECKS
+    if pending:
+        await asyncio.wait(list(pending), timeout=5)
 
 
 SEQ = re.compile(r'<article class="room-event[^"]*" id="ev-(\d+)" data-seq="(\d+)"')
@@ -429,4 +430,35 @@ async def test_pins_and_decisions_count_against_the_same_rate_limit(room):
         if "room-error" in frame and error_code(frame) == "rate_limited":
             codes.append("rate_limited")
     assert codes == ["rate_limited", "rate_limited"]  # the 11th and 12th write in the window
+    await alice.disconnect()
+
+
+async def test_members_are_re_checked_together_in_the_background(room, monkeypatch):
+    """A due re-check does not hold the event back; the room's members due at
+    once are answered by one batch; who lost access is then closed."""
+    from incidents import selectors
+
+    batches = []
+    real = selectors.room_viewer_ids
+
+    def counted(**kwargs):
+        batches.append(set(kwargs["user_ids"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(selectors, "room_viewer_ids", counted)
+    start = await database_sync_to_async(last_seq)(room.incident)
+    alice, _ = await connect(room.incident.id, room.alice, resume=start)
+    bob, _ = await connect(room.incident.id, room.bob, resume=start)
+    await drain(alice)
+    await drain(bob)
+    monkeypatch.setattr("incidents.consumers.ACCESS_RECHECK", 0.001)  # both are due now
+    room.bob.role = "bpo_lead"
+    await database_sync_to_async(room.bob.save)()
+    await database_sync_to_async(incident_add_note)(
+        actor=room.manager, incident_id=room.incident.id, text="first after the change"
+    )
+    assert seqs(await events(alice, 1)) == [start + 1]
+    assert error_code(await until(bob, "room-error")) == "forbidden"
+    assert (await bob.receive_output(timeout=5)) == {"type": "websocket.close", "code": 4403}
+    assert {room.alice.id, room.bob.id} in batches  # one batch for both
     await alice.disconnect()
