@@ -32,7 +32,7 @@ can_read_summaries = is_executive | is_ops_manager | is_admin
 # Screens of the shell; the apps add rules on their own objects.
 rules.add_perm("tscc.view_incidents", is_operations | is_executive)
 rules.add_perm("tscc.view_oncall", is_operations)
-rules.add_perm("tscc.view_vendor_board", is_ops_manager | is_admin)
+rules.add_perm("tscc.view_vendor_board", is_operations | is_executive)
 rules.add_perm("tscc.view_vendor_portal", is_bpo_lead)
 rules.add_perm("tscc.view_summaries", can_read_summaries)
 rules.add_perm("tscc.use_admin", is_admin)

@@ -27,6 +27,7 @@ from vendors.services.snapshots import (
     reportable_vendors,
     snapshot_post,
     snapshot_template_csv,
+    snapshot_template_xlsx,
     snapshots_import,
 )
 from vendors.services.trouble import (
@@ -58,6 +59,7 @@ __all__ = [
     "site_update",
     "snapshot_post",
     "snapshot_template_csv",
+    "snapshot_template_xlsx",
     "snapshots_import",
     "stale_reports_check",
     "token_authenticate",

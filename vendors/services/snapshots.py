@@ -22,10 +22,12 @@ import csv
 import io
 import logging
 import math
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
@@ -42,7 +44,6 @@ logger = logging.getLogger(__name__)
 FUTURE_SKEW = timedelta(minutes=5)
 MAX_AGE = timedelta(days=7)
 MAX_IMPORT_ROWS = 50_000
-MAX_FILE_BYTES = 20 * 1024 * 1024
 
 COUNTS = ("backlog", "staffed_headcount")
 NUMBERS = ("inflow_per_hour", "outflow_per_hour", "oldest_item_minutes")
@@ -455,37 +456,82 @@ class FileInvalid(InvalidInput):
     """The upload is not a snapshot file we can read."""
 
 
-def parse_snapshot_file(uploaded_file) -> list[dict[str, str]]:
-    """The rows of an uploaded snapshot file, as dicts of text by column.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_FILE_BYTES = MAX_UPLOAD_BYTES
+MAX_FILE_ROWS = 20_000
+# An optional file column: the IANA zone of taken_at values that carry no
+# UTC offset (Excel date cells never do). The templates fill it per queue.
+TIME_ZONE_COLUMN = "time_zone"
+FILE_COLUMNS = (*CSV_COLUMNS, TIME_ZONE_COLUMN)
+XLSX_TYPES = (".xlsx", ".xlsm")
+# What openpyxl raises for a damaged workbook (XML parse errors are SyntaxErrors).
+BROKEN_XLSX = (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError, EOFError, SyntaxError)
 
-    CSV only (UTF-8, with or without a byte-order mark; comma, semicolon
-    or tab separated, detected from the header). The header names the
-    columns, in any order, case-insensitive:
 
-        queue       the queue's code (or use queue_id)
-        queue_id    the queue's id
-        vendor      the vendor's code; needed only when the actor reports
-                    for several vendors that share a queue code
-        taken_at    ISO 8601 with UTC offset, e.g. 2026-12-01T09:00+08:00
-        backlog, inflow_per_hour, outflow_per_hour, oldest_item_minutes,
-        sla_attainment, staffed_headcount            (required)
-        planned_headcount, aht_seconds, qa_accuracy, escalations  (optional)
+def _too_large() -> FileInvalid:
+    return FileInvalid(
+        _("The file is too large (at most 5 MB): split it into several files."),
+        fields={"file": _("Too large.")},
+    )
 
-    Unknown columns are refused (a typo would silently drop a figure).
-    XLSX is not read: openpyxl is not installed; FileInvalid says so.
-    Raises FileInvalid for unreadable files."""
-    name = (getattr(uploaded_file, "name", "") or "").lower()
-    if name.endswith((".xlsx", ".xlsm", ".xls")):
+
+def _too_many_rows() -> FileInvalid:
+    message = _("The file has more than %(max)s rows: split it into several files.") % {
+        "max": f"{MAX_FILE_ROWS:,}"
+    }
+    return FileInvalid(message, fields={"file": _("Too many rows.")})
+
+
+def _check_header(header: Iterable[Any]) -> list[str]:
+    """The lower-cased column names of a header row; FileInvalid for
+    unknown or missing columns."""
+    columns = ["" if c is None else str(c).strip().lower() for c in header]
+    known = set(FIGURE_FIELDS) | set(QUEUE_COLUMNS) | {TIME_ZONE_COLUMN}
+    unknown = [c for c in columns if c and c not in known]
+    missing = [c for c in REQUIRED if c not in columns]
+    if not ({"queue", "queue_id"} & set(columns)):
+        missing.insert(0, "queue")
+    if unknown or missing:
+        parts = []
+        if unknown:
+            parts.append(_("unknown columns: %(names)s") % {"names": ", ".join(unknown)})
+        if missing:
+            parts.append(_("missing columns: %(names)s") % {"names": ", ".join(missing)})
         raise FileInvalid(
-            _("Excel files cannot be read yet: save the sheet as CSV (UTF-8) and upload that."),
-            fields={"file": _("Upload a CSV file.")},
+            _("Check the header row: %(problems)s.") % {"problems": "; ".join(parts)},
+            fields={"file": "; ".join(parts)},
         )
-    size = getattr(uploaded_file, "size", None)
-    if size is not None and size > MAX_FILE_BYTES:
-        raise FileInvalid(
-            _("The file is too large (at most 20 MB)."), fields={"file": _("Too large.")}
-        )
-    data = uploaded_file.read()
+    return columns
+
+
+def _cell_text(value) -> str:
+    """A spreadsheet cell as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _localize(row: dict[str, str]) -> dict[str, str]:
+    """Give an offset-less taken_at the row's time_zone (when it has one)."""
+    zone = (row.pop(TIME_ZONE_COLUMN, "") or "").strip()
+    text = (row.get("taken_at") or "").strip()
+    if not zone or not text:
+        return row
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "Zz" else text)
+        tz = ZoneInfo(zone)
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return row  # the import reports the time (a bad zone leaves it naive)
+    if moment.tzinfo is None:
+        row["taken_at"] = moment.replace(tzinfo=tz).isoformat()
+    return row
+
+
+def _csv_rows(data) -> tuple[list[str], Iterable[list[str]]]:
     if isinstance(data, str):
         text = data.lstrip("\ufeff")
     else:
@@ -503,35 +549,134 @@ def parse_snapshot_file(uploaded_file) -> list[dict[str, str]]:
         header = next(reader)
     except StopIteration:
         raise FileInvalid(_("The file is empty."), fields={"file": _("Empty.")}) from None
-    columns = [c.strip().lower() for c in header]
-    known = set(FIGURE_FIELDS) | set(QUEUE_COLUMNS)
-    unknown = [c for c in columns if c and c not in known]
-    missing = [c for c in REQUIRED if c not in columns]
-    if not ({"queue", "queue_id"} & set(columns)):
-        missing.insert(0, "queue")
-    if unknown or missing:
-        parts = []
-        if unknown:
-            parts.append(_("unknown columns: %(names)s") % {"names": ", ".join(unknown)})
-        if missing:
-            parts.append(_("missing columns: %(names)s") % {"names": ", ".join(missing)})
+    return header, reader
+
+
+def _xlsx_rows(data: bytes) -> tuple[list, Iterable[list[str]]]:
+    """The first sheet's header and rows (cells as text) of an XLSX file."""
+    from openpyxl import load_workbook
+
+    unreadable = FileInvalid(
+        _("This is not an Excel workbook we can read (.xlsx). Save it as .xlsx or CSV (UTF-8)."),
+        fields={"file": _("Not a readable Excel file.")},
+    )
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except BROKEN_XLSX:
+        raise unreadable from None
+    if not workbook.worksheets:
+        raise FileInvalid(_("The file is empty."), fields={"file": _("Empty.")})
+    sheet = workbook.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    try:
+        header = next(rows, None)
+    except BROKEN_XLSX:
+        workbook.close()
+        raise unreadable from None
+    if header is None or not any(c is not None and str(c).strip() for c in header):
+        workbook.close()
+        raise FileInvalid(_("The file is empty."), fields={"file": _("Empty.")})
+
+    def cells():
+        try:
+            for values in rows:
+                yield [_cell_text(v) for v in values]
+        except BROKEN_XLSX:
+            raise unreadable from None  # a sheet broken past its first row
+        finally:
+            workbook.close()
+
+    return list(header), cells()
+
+
+def parse_snapshot_file(uploaded_file) -> list[dict[str, str]]:
+    """The rows of an uploaded snapshot file, as dicts of text by column.
+
+    CSV (UTF-8, with or without a byte-order mark; comma, semicolon or tab
+    separated, detected from the header) or XLSX (the first sheet; read
+    with openpyxl, formulas as their cached values). At most 5 MB and
+    20,000 data rows. The header names the columns, in any order,
+    case-insensitive:
+
+        queue       the queue's code (or use queue_id)
+        queue_id    the queue's id
+        vendor      the vendor's code; needed only when the actor reports
+                    for several vendors that share a queue code
+        taken_at    ISO 8601 with UTC offset, e.g. 2026-12-01T09:00+08:00,
+                    or (XLSX) a date cell
+        time_zone   optional: the IANA zone (Asia/Manila) of taken_at
+                    values without an offset, such as Excel date cells
+        backlog, inflow_per_hour, outflow_per_hour, oldest_item_minutes,
+        sla_attainment, staffed_headcount            (required)
+        planned_headcount, aht_seconds, qa_accuracy, escalations  (optional)
+
+    Unknown columns are refused (a typo would silently drop a figure).
+    Raises FileInvalid for unreadable, too large or too long files."""
+    name = (getattr(uploaded_file, "name", "") or "").lower()
+    if name.endswith(".xls"):
         raise FileInvalid(
-            _("Check the header row: %(problems)s.") % {"problems": "; ".join(parts)},
-            fields={"file": "; ".join(parts)},
+            _("Old Excel files (.xls) cannot be read: save the sheet as .xlsx or CSV (UTF-8)."),
+            fields={"file": _("Upload a CSV or XLSX file.")},
         )
+    size = getattr(uploaded_file, "size", None)
+    if size is not None and size > MAX_UPLOAD_BYTES:
+        raise _too_large()
+    data = uploaded_file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise _too_large()
+    is_xlsx = name.endswith(XLSX_TYPES) or (isinstance(data, bytes) and data[:2] == b"PK")
+    header, cells = _xlsx_rows(data) if is_xlsx else _csv_rows(data)
+    columns = _check_header(header)
     rows = []
-    for cells in reader:
-        if not any(c.strip() for c in cells):
+    for values in cells:
+        if not any(c.strip() for c in values):
             continue
-        rows.append({col: cell for col, cell in zip(columns, cells, strict=False) if col})
-        if len(rows) > MAX_IMPORT_ROWS:
-            break
+        if len(rows) >= MAX_FILE_ROWS:
+            raise _too_many_rows()
+        row = {col: cell for col, cell in zip(columns, values, strict=False) if col}
+        rows.append(_localize(row) if TIME_ZONE_COLUMN in row else row)
     return rows
 
 
-def snapshot_template_csv() -> str:
-    """The header line of a snapshot CSV, for a "download template" link."""
-    return ",".join(CSV_COLUMNS) + "\n"
+def snapshot_template_csv(rows: Iterable[Mapping[str, Any]] = ()) -> str:
+    """A snapshot CSV for a "download template" link: the header line, and
+    one line per given row (e.g. {"queue", "vendor", "time_zone"} per
+    queue the person reports for)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if not rows:
+        writer.writerow(CSV_COLUMNS)
+        return out.getvalue()
+    writer.writerow(FILE_COLUMNS)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in FILE_COLUMNS])
+    return out.getvalue()
+
+
+def snapshot_template_xlsx(rows: Iterable[Mapping[str, Any]] = ()) -> bytes:
+    """The XLSX template: a header row (bold, frozen) and one row per given
+    row, taken_at formatted as a date cell, in its time_zone column's zone."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "snapshots"
+    sheet.append(list(FILE_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    taken_at = FILE_COLUMNS.index("taken_at") + 1
+    for row in rows:
+        sheet.append([row.get(c) for c in FILE_COLUMNS])
+        sheet.cell(row=sheet.max_row, column=taken_at).number_format = "yyyy-mm-dd hh:mm"
+    for index, column in enumerate(FILE_COLUMNS, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(
+            12, len(column) + 2
+        )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
 
 
 def reportable_queue_ids(user):

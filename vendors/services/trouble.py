@@ -224,8 +224,9 @@ def queue_trouble_evaluate(*, queue_id: int, now: datetime | None = None) -> Inc
         key=queue_trouble_key(queue.id),
         vendor=queue.vendor,
         now=now,
-        title=(_("%(queue)s: SLA breached") if breached else _("%(queue)s: SLA breach projected"))
-        % {"queue": label},
+        # Titles in English and Chinese whatever the language of the request
+        # that raised the trouble (English is the catalogue's source).
+        title=f"{label}: SLA breached" if breached else f"{label}: SLA breach projected",
         title_zh=f"{label_zh}：{'SLA 未达标' if breached else '预计 SLA 即将未达标'}",
         summary=figures,
         note=(_("Still breached: %(figures)s") if breached else _("Still at risk: %(figures)s"))
@@ -286,7 +287,7 @@ def _stale_trouble(queue_id: int, now: datetime) -> Incident | None:
         key=stale_trouble_key(queue.id),
         vendor=queue.vendor,
         now=now,
-        title=_("%(queue)s: no status report") % {"queue": label},
+        title=f"{label}: no status report",
         title_zh=f"{label_zh}：未按时报送状态",
         summary=text,
         note=_("Still no report: %(text)s") % {"text": text},
@@ -376,8 +377,7 @@ def site_trouble_evaluate(*, site_id: int, now: datetime | None = None) -> Incid
         key=key,
         vendor=vendor,
         now=now,
-        title=_("%(vendor)s site %(site)s (%(city)s) is down")
-        % {"vendor": vendor.name, "site": site.name, "city": site.city},
+        title=f"{vendor.name} site {site.name} ({site.city}) is down",
         title_zh=(
             f"{vendor.name_zh or vendor.name} {site.name_zh or site.name}（{site.city}）基地中断"
         ),

@@ -177,7 +177,8 @@ def test_semicolon_csv_is_read(lead, queue):
         ("queue,taken_at,backlog,bogus\n", "f.csv", "bogus"),
         ("queue,taken_at\n", "f.csv", "backlog"),
         ("", "f.csv", "empty"),
-        ("x", "f.xlsx", "CSV"),
+        ("x", "f.xlsx", "Excel"),
+        ("x", "f.xls", ".xlsx"),
     ],
 )
 def test_unreadable_files_say_why(text, name, needle):

@@ -1,0 +1,218 @@
+"""What the vendors API views share: authentication (people and vendor
+tokens), throttles, the manage gate, pagination, health in bulk, parsing and
+the documented error answers.
+
+Reads go through the vendor-scoped selectors with the request's actor (the
+person, or the vendor token), so another vendor's rows are simply not there:
+a list leaves them out, a detail is 404, the same answer as for an id that
+does not exist. Writes go through vendors.services with the same actor; they
+raise NotFound (404), NotAllowed (403) and InvalidInput (400) themselves."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from tscc.api.auth import ApiTokenAuthentication
+from tscc.exceptions import InvalidInput, NotAllowed
+from vendors.api.auth import (
+    PeopleRateThrottle,
+    VendorTokenAuthentication,
+    VendorTokenThrottle,
+    actor_of,
+)
+from vendors.api.serializers import VendorErrorOutputSerializer
+from vendors.domain.health import Health, vendor_health
+from vendors.exceptions import NotFound as VendorNotFound
+from vendors.models import Queue, QueueSnapshot, Site
+from vendors.selectors import QueueRow, health_of, latest_snapshots
+from vendors.services.common import NOT_FOUND as NOT_FOUND_MESSAGES
+
+MANAGE = "vendors.manage"
+MANAGE_REFUSED = _("Only ops managers and admins can change vendors.")
+SEND_OBJECT = _("Send a JSON object.")
+
+
+class ManageGate(BasePermission):
+    """Reads for whoever may see the vendor (the selectors decide); writes
+    on vendors themselves for ops managers and admins only, refused before
+    any input is read or any id looked up (a vendor token holds no rights)."""
+
+    def has_permission(self, request, view) -> bool:
+        if request.method in SAFE_METHODS or request.user.has_perm(MANAGE):
+            return True
+        raise NotAllowed(str(MANAGE_REFUSED))
+
+
+class VendorBaseApi(APIView):
+    authentication_classes = [
+        SessionAuthentication,
+        ApiTokenAuthentication,
+        VendorTokenAuthentication,
+    ]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = [AnonRateThrottle, PeopleRateThrottle, VendorTokenThrottle]
+
+    def actor(self):
+        return actor_of(self.request)
+
+
+class VendorManageApi(VendorBaseApi):
+    permission_classes = [IsAuthenticated, ManageGate]
+
+
+def parse(serializer_class, data, *, partial: bool = False) -> dict:
+    """Validated input, or 400 with the serializer's field errors."""
+    serializer = serializer_class(data=data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def body_object(request) -> dict:
+    """The JSON body, which must be an object."""
+    data = request.data
+    if not isinstance(data, dict):
+        raise InvalidInput(str(SEND_OBJECT))
+    return data
+
+
+def or_404(obj, kind: str):
+    """`obj`, or 404 `{code: not_found, detail}` (kind: vendor, site, queue)."""
+    if obj is None:
+        raise VendorNotFound(str(NOT_FOUND_MESSAGES[kind]))
+    return obj
+
+
+# --- pagination -------------------------------------------------------------------
+
+
+class Pagination(CursorPagination):
+    """Cursor pagination: stable under inserts, no COUNT, O(page) at any
+    depth. `page_size` (default 50) is capped at 200. A cursor that was not
+    ours is a 400 on `cursor`."""
+
+    ordering = ("id",)
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
+
+
+class SnapshotPagination(Pagination):
+    """Newest first."""
+
+    ordering = ("-taken_at", "-id")
+
+
+class IncidentPagination(Pagination):
+    ordering = ("-declared_at", "-id")
+
+
+def page_of(paginator: Pagination, queryset, request, view) -> list:
+    return list(paginator.paginate_queryset(queryset, request, view=view))
+
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200."),
+]
+
+
+def paginated(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The envelope of a cursor-paginated list of `item`, for the schema."""
+    name = item.__name__.removesuffix("OutputSerializer")
+    return type(
+        f"Paginated{name}ListSerializer",
+        (serializers.Serializer,),
+        {
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": item(many=True),
+        },
+    )
+
+
+# --- health in bulk ---------------------------------------------------------------
+
+
+def queue_healths(
+    queues: list[Queue], now: datetime
+) -> tuple[dict[int, QueueSnapshot], dict[int, Health]]:
+    """The latest snapshot and health of each queue (`site` loaded): two
+    queries whatever the number of queues."""
+    latest = latest_snapshots(q.id for q in queues)
+    return latest, {q.id: health_of(q, latest.get(q.id), now) for q in queues}
+
+
+def vendor_healths(vendors: list, now: datetime, *, rows: bool = False) -> dict[int, Health]:
+    """Each vendor's health (its active queues and sites), in four queries
+    whatever the number of vendors. With `rows`, each vendor also gets
+    `active_sites` and `queue_rows` (QueueRow) for its detail."""
+    ids = [v.id for v in vendors]
+    if not ids:
+        return {}
+    sites: dict[int, list[Site]] = {i: [] for i in ids}
+    for site in Site.objects.filter(vendor_id__in=ids, is_active=True).order_by("name", "id"):
+        sites[site.vendor_id].append(site)
+    queues = list(
+        Queue.objects.filter(vendor_id__in=ids, is_active=True)
+        .select_related("site")
+        .order_by("name", "id")
+    )
+    latest, healths = queue_healths(queues, now)
+    by_vendor: dict[int, list[QueueRow]] = {i: [] for i in ids}
+    for queue in queues:
+        by_vendor[queue.vendor_id].append(QueueRow(queue, latest.get(queue.id), healths[queue.id]))
+    result = {}
+    for vendor in vendors:
+        queue_rows = by_vendor[vendor.id]
+        result[vendor.id] = vendor_health(
+            (r.health for r in queue_rows), (s.status for s in sites[vendor.id])
+        )
+        if rows:
+            vendor.active_sites = sites[vendor.id]
+            vendor.queue_rows = queue_rows
+    return result
+
+
+# --- documented errors ------------------------------------------------------------
+
+BAD_INPUT = OpenApiResponse(
+    description="Bad input: `{field: [errors]}`, or `{code, detail, fields}` from a rule."
+)
+REFUSED = OpenApiResponse(
+    VendorErrorOutputSerializer,
+    description="Not allowed: no credentials, or a role (or vendor token) that may not do this.",
+)
+UNAUTHORIZED = OpenApiResponse(description="A bad, revoked or expired token.")
+NOT_FOUND = OpenApiResponse(
+    VendorErrorOutputSerializer,
+    description="No such object, or one of a vendor the caller may not see (the same answer).",
+)
+CONFLICT = OpenApiResponse(VendorErrorOutputSerializer, description="Already posted.")
+THROTTLED = OpenApiResponse(description="Too many requests; retry after `Retry-After` seconds.")
+READ_ERRORS = {401: UNAUTHORIZED, 403: REFUSED, 429: THROTTLED}
+LIST_ERRORS = {400: BAD_INPUT, **READ_ERRORS}
+DETAIL_ERRORS = {**READ_ERRORS, 404: NOT_FOUND}
+WRITE_ERRORS = {400: BAD_INPUT, **READ_ERRORS}
+DETAIL_WRITE_ERRORS = {400: BAD_INPUT, **DETAIL_ERRORS}
+
+
+def ok(data, status_code: int = 200) -> Response:
+    return Response(data, status=status_code)

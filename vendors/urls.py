@@ -1,0 +1,34 @@
+from django.urls import path, re_path
+
+from vendors import views
+
+app_name = "vendors"
+
+urlpatterns = [
+    path("", views.board, name="board"),
+    path("portal/", views.portal, name="portal"),
+    path("upload/", views.upload, name="upload"),
+    re_path(r"^template\.(?P<kind>csv|xlsx)$", views.template_download, name="template"),
+    path("queues/<int:queue_id>/snapshot/", views.snapshot_create, name="snapshot"),
+    path("sites/<int:site_id>/status/", views.site_status, name="site-status"),
+    path("<int:vendor_id>/", views.vendor_detail, name="detail"),
+    path("<int:vendor_id>/portal/", views.portal_as_vendor, name="portal-vendor"),
+    path("<int:vendor_id>/impacts/", views.vendor_link_incident, name="link-incident"),
+    path("<int:vendor_id>/tokens/", views.token_create, name="token-create"),
+    path(
+        "<int:vendor_id>/tokens/<int:token_id>/revoke/",
+        views.token_revoke,
+        name="token-revoke",
+    ),
+    path("incidents/<int:incident_id>/impacts/", views.incident_impacts, name="impacts"),
+    path(
+        "incidents/<int:incident_id>/impacts/link/",
+        views.incident_impact_link,
+        name="impact-link",
+    ),
+    path(
+        "incidents/<int:incident_id>/impacts/<int:impact_id>/unlink/",
+        views.incident_impact_unlink,
+        name="impact-unlink",
+    ),
+]

@@ -1,0 +1,31 @@
+"""The vendor pages: the ops board, the vendor portal, a vendor's detail
+page and the incident page's impacted-vendors panel."""
+
+from vendors.views.board import board
+from vendors.views.detail import token_create, token_revoke, vendor_detail, vendor_link_incident
+from vendors.views.impacts import incident_impact_link, incident_impact_unlink, incident_impacts
+from vendors.views.portal import (
+    portal,
+    portal_as_vendor,
+    site_status,
+    snapshot_create,
+    template_download,
+    upload,
+)
+
+__all__ = [
+    "board",
+    "incident_impact_link",
+    "incident_impact_unlink",
+    "incident_impacts",
+    "portal",
+    "portal_as_vendor",
+    "site_status",
+    "snapshot_create",
+    "template_download",
+    "token_create",
+    "token_revoke",
+    "upload",
+    "vendor_detail",
+    "vendor_link_incident",
+]

@@ -1,0 +1,338 @@
+"""What the vendor pages print: labels for health levels and reasons, short
+texts for ages and projections, and inline SVG charts (sparklines and line
+charts) rendered on the server from plain series. Pure: no queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from vendors.domain.health import Health, Level, Reason
+
+LEVEL_LABELS = {
+    Level.OK: gettext_lazy("Healthy"),
+    Level.UNKNOWN: gettext_lazy("No data"),
+    Level.WARN: gettext_lazy("At risk"),
+    Level.STALE: gettext_lazy("Stale"),
+    Level.BREACH: gettext_lazy("Breached"),
+}
+LEVEL_ORDER_WORST_FIRST = (Level.BREACH, Level.STALE, Level.WARN, Level.UNKNOWN, Level.OK)
+
+REASON_LABELS = {
+    Reason.ATTAINMENT_BELOW_SLA: gettext_lazy("SLA attainment below target"),
+    Reason.ATTAINMENT_NEAR_SLA: gettext_lazy("SLA attainment near target"),
+    Reason.OLDEST_OVER_SLA: gettext_lazy("oldest item past the SLA time"),
+    Reason.UNDERSTAFFED: gettext_lazy("understaffed"),
+    Reason.SEVERELY_UNDERSTAFFED: gettext_lazy("severely understaffed"),
+    Reason.PROJECTED_BREACH: gettext_lazy("breach projected within the hour"),
+    Reason.STALE_REPORT: gettext_lazy("no report during the shift"),
+    Reason.NO_REPORT: gettext_lazy("no report yet"),
+    Reason.OFF_SHIFT: gettext_lazy("off shift"),
+    Reason.SITE_DOWN: gettext_lazy("a site is down"),
+    Reason.SITE_DEGRADED: gettext_lazy("a site is degraded"),
+    Reason.SITE_BCP_ACTIVE: gettext_lazy("a site runs its continuity plan"),
+}
+
+SITE_STATUS_CLASS = {
+    "operational": "ok",
+    "degraded": "warn",
+    "down": "bad",
+    "bcp_active": "warn",
+}
+LEVEL_CLASS = {
+    Level.OK: "ok",
+    Level.UNKNOWN: "none",
+    Level.WARN: "warn",
+    Level.STALE: "stale",
+    Level.BREACH: "bad",
+}
+LEVEL_COLOUR = {
+    Level.OK: "#17803d",
+    Level.UNKNOWN: "#8a93a3",
+    Level.WARN: "#a85d00",
+    Level.STALE: "#6b4fbb",
+    Level.BREACH: "#b42318",
+}
+PALETTE = ("#2f5bd3", "#d9480f", "#0f8a6a", "#8b3fc9", "#c2185b", "#5c6b00", "#00838f", "#6d4c41")
+
+
+def level_label(level: Level) -> str:
+    return str(LEVEL_LABELS[level])
+
+
+def reasons_text(health: Health) -> str:
+    return ", ".join(str(REASON_LABELS[r]) for r in health.reasons)
+
+
+def minutes_text(minutes: float) -> str:
+    minutes = int(minutes)
+    if minutes < 60:
+        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(h)dh %(m)02dm") % {"h": hours, "m": rest}
+    return ngettext("%(d)d day", "%(d)d days", hours // 24) % {"d": hours // 24}
+
+
+def age_text(moment: datetime | None, now: datetime) -> str:
+    """ "12 min ago", "3h 05m ago", "just now"."""
+    if moment is None:
+        return "—"
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return _("just now")
+    return _("%(t)s ago") % {"t": minutes_text(seconds // 60)}
+
+
+def breach_text(health: Health) -> tuple[str, str]:
+    """The projection for people, and a css class: ("breached", "bad"),
+    ("breach in 40 min", "warn"), ("", "")."""
+    minutes = health.projected_breach_minutes
+    if health.level in (Level.STALE, Level.UNKNOWN) or minutes is None:
+        return "", ""
+    if minutes <= 0:
+        return _("breached"), "bad"
+    text = _("breach in %(t)s") % {"t": minutes_text(max(1, round(minutes)))}
+    return text, "warn" if minutes <= 120 else "muted"
+
+
+def health_badge(health: Health) -> SafeString:
+    return format_html(
+        '<span class="hl hl-{}" title="{}">{}</span>',
+        LEVEL_CLASS[health.level],
+        reasons_text(health),
+        level_label(health.level),
+    )
+
+
+def number(value, digits: int = 0) -> str:
+    if value is None:
+        return "—"
+    if digits == 0:
+        return f"{round(value):,}"
+    return f"{value:,.{digits}f}"
+
+
+# --- charts ------------------------------------------------------------------
+
+
+def _svg(template: str, *args, **kwargs) -> SafeString:
+    """format_html for SVG: floats are written with one decimal (format_html
+    escapes every argument to a string first, so it takes no format specs)."""
+
+    def fix(value):
+        return f"{value:.1f}" if isinstance(value, float) else value
+
+    template = template.replace(":.1f}", "}")
+    return format_html(template, *map(fix, args), **{k: fix(v) for k, v in kwargs.items()})
+
+
+def _downsample(points: Sequence[tuple[float, float]], most: int) -> list[tuple[float, float]]:
+    """At most `most` points: the mean of each bucket of neighbours."""
+    if len(points) <= most:
+        return list(points)
+    size = -(-len(points) // most)
+    out = []
+    for i in range(0, len(points), size):
+        bucket = points[i : i + size]
+        out.append(
+            (sum(p[0] for p in bucket) / len(bucket), sum(p[1] for p in bucket) / len(bucket))
+        )
+    return out
+
+
+def _path(points: Sequence[tuple[float, float]]) -> str:
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+
+
+def sparkline(
+    series: Sequence[tuple[datetime, float, int]],
+    *,
+    now: datetime,
+    hours: int,
+    target: float,
+    level: Level,
+    width: int = 120,
+    height: int = 26,
+) -> SafeString:
+    """SLA attainment over the last `hours` as a small line, the target as a
+    dashed line, the latest point as a dot (colour of the queue's health)."""
+    if not series:
+        return _svg(
+            '<svg class="spark spark-empty" width="{}" height="{}" viewBox="0 0 {} {}" '
+            'role="img" aria-label="{}"><line x1="0" x2="{}" y1="{}" y2="{}"/></svg>',
+            width,
+            height,
+            width,
+            height,
+            _("No figures in the last 24 hours"),
+            width,
+            height / 2,
+            height / 2,
+        )
+    start = now - timedelta(hours=hours)
+    span = hours * 3600
+    low = min(min(p[1] for p in series), target) - 2
+    high = 100.0
+    scale = (high - low) or 1
+
+    def y(value: float) -> float:
+        return 2 + (height - 4) * (high - value) / scale
+
+    points = [(width * max(0.0, (t - start).total_seconds()) / span, y(v)) for t, v, _b in series]
+    last = points[-1]
+    latest = series[-1]
+    label = _("SLA attainment, last %(h)d hours: from %(first)s%% to %(last)s%%") % {
+        "h": hours,
+        "first": f"{series[0][1]:.1f}",
+        "last": f"{latest[1]:.1f}",
+    }
+    return _svg(
+        '<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        'aria-label="{label}"><title>{label}</title>'
+        '<line class="spark-target" x1="0" x2="{w}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
+        '<polyline points="{pts}" style="stroke:{c}"/>'
+        '<circle cx="{lx:.1f}" cy="{ly:.1f}" r="2.2" style="fill:{c}"/></svg>',
+        w=width,
+        h=height,
+        label=label,
+        ty=y(target),
+        pts=_path(points),
+        c=LEVEL_COLOUR[level],
+        lx=last[0],
+        ly=last[1],
+    )
+
+
+def line_chart(
+    lines: Sequence[dict],
+    *,
+    since: datetime,
+    until: datetime,
+    label: str,
+    unit: str = "",
+    target: float | None = None,
+    floor: float | None = None,
+    ceiling: float | None = None,
+    width: int = 640,
+    height: int = 170,
+) -> SafeString:
+    """A line per {"name", "points": [(datetime, value)]}, times in the
+    current zone on the x axis; a dashed target line when given."""
+    left, right, top, bottom = 44, 8, 8, 22
+    plot_w, plot_h = width - left - right, height - top - bottom
+    values = [v for line in lines for _t, v in line["points"] if v is not None]
+    if target is not None:
+        values.append(target)
+    if not values:
+        return _svg('<p class="muted small chart-empty">{}</p>', _("No figures yet."))
+    low = min(values) if floor is None else min(floor, min(values))
+    high = max(values) if ceiling is None else ceiling
+    if high - low < 1e-9:
+        high = low + 1
+    pad = (high - low) * 0.05
+    low = low - pad if floor is None else low
+    high = high if ceiling is not None else high + pad
+    span = (until - since).total_seconds() or 1
+
+    def x(t: datetime) -> float:
+        return left + plot_w * (t - since).total_seconds() / span
+
+    def y(v: float) -> float:
+        return top + plot_h * (high - v) / (high - low)
+
+    parts = []
+    for tick in range(5):
+        value = low + (high - low) * tick / 4
+        ty = y(value)
+        parts.append(
+            _svg(
+                '<line class="grid" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"/>'
+                '<text class="axis" x="{}" y="{:.1f}" text-anchor="end">{}</text>',
+                left,
+                width - right,
+                ty,
+                ty,
+                left - 5,
+                ty + 3.5,
+                f"{value:,.0f}{unit}" if high - low >= 10 else f"{value:,.1f}{unit}",
+            )
+        )
+    days = (until - since).days or 1
+    step = max(1, days // 6)
+    day = timezone.localtime(since).replace(hour=0, minute=0, second=0, microsecond=0)
+    while day <= until:
+        if day >= since and x(day) < width - right - 16:
+            tx = x(day)
+            parts.append(
+                _svg(
+                    '<line class="grid grid-v" x1="{:.1f}" x2="{:.1f}" y1="{}" y2="{}"/>'
+                    '<text class="axis" x="{:.1f}" y="{}" text-anchor="middle">{}</text>',
+                    tx,
+                    tx,
+                    top,
+                    top + plot_h,
+                    tx,
+                    height - 6,
+                    day.strftime("%m-%d"),
+                )
+            )
+        day = timezone.localtime(day + timedelta(days=step, hours=2)).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+    if target is not None:
+        ty = y(target)
+        parts.append(
+            _svg(
+                '<line class="target" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"/>',
+                left,
+                width - right,
+                ty,
+                ty,
+            )
+        )
+    for line in lines:
+        raw = [(x(t), y(v)) for t, v in line["points"] if v is not None]
+        points = _downsample(raw, plot_w // 2)
+        if not points:
+            continue
+        parts.append(
+            _svg(
+                '<polyline points="{}" style="stroke:{}"><title>{}</title></polyline>',
+                _path(points),
+                line["colour"],
+                line["name"],
+            )
+        )
+        if len(points) <= 30:  # sparse (weekly) series: mark each point
+            parts.extend(
+                _svg(
+                    '<circle cx="{:.1f}" cy="{:.1f}" r="2.5" style="fill:{}"/>',
+                    px,
+                    py,
+                    line["colour"],
+                )
+                for px, py in points
+            )
+    body = mark_safe("".join(parts))  # noqa: S308 - every part went through format_html
+    legend = format_html_join(
+        "",
+        '<span class="legend-item"><i style="background:{}"></i>{}</span>',
+        ((line["colour"], line["name"]) for line in lines),
+    )
+    return _svg(
+        '<figure class="chart"><svg viewBox="0 0 {w} {h}" role="img" '
+        'aria-label="{label}">{body}</svg>'
+        '<figcaption class="legend">{legend}</figcaption></figure>',
+        w=width,
+        h=height,
+        label=label,
+        body=body,
+        legend=legend,
+    )
