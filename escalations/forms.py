@@ -217,3 +217,32 @@ class SwitchPolicyForm(forms.Form):
     def __init__(self, *args, policies=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["policy"].choices = [("", _("Choose a policy")), *policies]
+
+
+class PagePeopleForm(forms.Form):
+    """Page more people for an incident now (the rules are the service's)."""
+
+    user_ids = forms.TypedMultipleChoiceField(
+        label=_("People"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    schedule_ids = forms.TypedMultipleChoiceField(
+        label=_("Whoever is on call for"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 3}),
+    )
+    message = forms.CharField(
+        label=_("Message"),
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 2, "maxlength": 500, "placeholder": _("Why you need them (optional)")}
+        ),
+    )
+
+    def __init__(self, *args, people=(), schedules=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user_ids"].choices = list(people)
+        self.fields["schedule_ids"].choices = list(schedules)

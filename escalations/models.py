@@ -172,7 +172,13 @@ class QuietHours(models.Model):
 
 
 class Escalation(models.Model):
-    """An incident paging by a frozen copy of a policy."""
+    """An incident paging by a frozen copy of a policy; or ("ad hoc") people
+    someone chose to page now, beside the policy (`snapshot` then records
+    who chose whom, and the message)."""
+
+    class Kind(models.TextChoices):
+        POLICY = "policy", _("Policy")
+        ADHOC = "adhoc", _("Paged by hand")
 
     class State(models.TextChoices):
         ACTIVE = "active", pgettext_lazy("escalation state", "Active")
@@ -187,6 +193,7 @@ class Escalation(models.Model):
     policy = models.ForeignKey(
         EscalationPolicy, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.POLICY)
     snapshot = models.JSONField()
     state = models.CharField(max_length=14, choices=State.choices, default=State.ACTIVE)
     step = models.PositiveSmallIntegerField(default=0, help_text=_("The next step to fire."))

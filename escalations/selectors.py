@@ -232,6 +232,20 @@ def policy_target_choices() -> dict[str, list[tuple[int, str]]]:
     }
 
 
+def page_target_choices() -> dict[str, list[tuple[int, str]]]:
+    """Whom someone may page by hand, by name: active people in operations
+    and on-call schedules (two queries)."""
+    from oncall.models import Schedule
+    from tscc.models import User
+    from tscc.roles import OPERATIONS_ROLES
+
+    people = User.objects.filter(is_active=True, role__in=[r.value for r in OPERATIONS_ROLES])
+    return {
+        "people": sorted(((u.id, str(u)) for u in people), key=lambda c: c[1].lower()),
+        "schedules": list(Schedule.objects.order_by("name", "id").values_list("id", "name")),
+    }
+
+
 def policy_choices(*, pageable_only: bool = False) -> list[tuple[int, str]]:
     """(id, name) of every policy by name; `pageable_only`: those with at
     least one level (what an incident may be switched to)."""

@@ -11,6 +11,7 @@ retry with backoff before falling back to the in-app channel.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -41,6 +42,7 @@ from escalations.models import (
 from incidents import services as incident_services
 from incidents.domain.lifecycle import DONE_STATES, OPEN_STATES
 from incidents.models import Incident
+from oncall.models import Schedule
 from oncall.selectors import oncall_user_ids
 from tscc.exceptions import ApplicationError, InvalidInput, NotAllowed
 from tscc.realtime import notify_user
@@ -56,6 +58,7 @@ HIGHEST = ("sev0", "sev1")
 HINT_GRACE = timedelta(seconds=3)
 # An incident whose paging did not start on commit is started by the sweep.
 MISSED_AFTER, MISSED_WITHIN = timedelta(seconds=10), timedelta(minutes=10)
+MAX_PAGE_MESSAGE = 500
 
 
 # --- Policies ----------------------------------------------------------------
@@ -133,7 +136,9 @@ def escalation_start(
     deliveries are rows before it commits), so the on-commit task only has
     to send: one hop fewer between declaring and the first message."""
     incident = Incident.objects.select_for_update().select_related("category").get(id=incident_id)
-    active = Escalation.objects.filter(incident=incident, state=Escalation.State.ACTIVE).first()
+    active = Escalation.objects.filter(
+        incident=incident, kind=Escalation.Kind.POLICY, state=Escalation.State.ACTIVE
+    ).first()
     if active is not None:
         return active
     policy = policy or route(incident)
@@ -159,8 +164,8 @@ def escalations_start_missed(*, now: datetime | None = None) -> list[int]:
         state__in=[s.value for s in OPEN_STATES],
         declared_at__lte=now - MISSED_AFTER,
         declared_at__gte=now - MISSED_WITHIN,
-        escalations__isnull=True,
-    ).values_list("id", flat=True)
+    ).exclude(escalations__kind=Escalation.Kind.POLICY)  # people paged by hand do not count
+    candidates = candidates.values_list("id", flat=True)
     started = []
     for incident_id in list(candidates):
         if escalation_start(incident_id=incident_id, fire_now=True) is not None:
@@ -216,7 +221,7 @@ def escalation_switch(*, actor, incident_id: int, policy_id: int, reason: str = 
     reason = (reason or "").strip()[:300]
     now = timezone.now()
     for running in Escalation.objects.select_for_update().filter(
-        incident=incident, state=Escalation.State.ACTIVE
+        incident=incident, kind=Escalation.Kind.POLICY, state=Escalation.State.ACTIVE
     ):
         _close(running, Escalation.State.REPLACED, now)
         Page.objects.filter(
@@ -241,6 +246,167 @@ def escalation_switch(*, actor, incident_id: int, policy_id: int, reason: str = 
     )
     _start_timer(escalation, now)
     return escalation
+
+
+# --- Paging people by hand ------------------------------------------------------------
+
+
+@dataclass
+class PeoplePaged:
+    """What `incident_page_people` did: the ad-hoc escalation (None when
+    everyone chosen was skipped), its pages, and who was skipped and why
+    (`{"kind": "user"|"schedule", "id", "name", "reason"}`, reason
+    "already_paged" or "nobody_on_call")."""
+
+    escalation: Escalation | None
+    pages: list[Page] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+
+
+def _ids(values, name: str, errors: dict) -> list[int]:
+    try:
+        return list(dict.fromkeys(int(v) for v in values or ()))
+    except (TypeError, ValueError):
+        errors[name] = _("Not a valid choice.")
+        return []
+
+
+def _pageable_people(user_ids: list[int], errors: dict) -> dict:
+    User = get_user_model()
+    found = {u.id: u for u in User.objects.filter(id__in=user_ids)}
+    operations = {r.value for r in OPERATIONS_ROLES}
+    problems = []
+    for uid in user_ids:
+        user = found.get(uid)
+        if user is None:
+            problems.append(_("No such person (%(id)s).") % {"id": uid})
+        elif not user.is_active:
+            problems.append(_("%(name)s is no longer active.") % {"name": user})
+        elif user.role not in operations:
+            problems.append(
+                _("%(name)s cannot be paged: only people in operations are.") % {"name": user}
+            )
+    if problems:
+        errors["user_ids"] = " ".join(problems)
+    return found
+
+
+@transaction.atomic
+def incident_page_people(
+    *, actor, incident_id: int, user_ids=(), schedule_ids=(), message: str = ""
+) -> PeoplePaged:
+    """Page people now for an incident, beside its policy: each chosen
+    person, and whoever is on call now for each chosen schedule, with the
+    incident's urgency and through their own notification rules and contact
+    methods (retries, fallback, one-tap acknowledge), as a policy page.
+
+    The pages belong to a new "ad hoc" escalation that runs next to the
+    policy's (which keeps paging) and has no further steps; it ends when
+    every page of it is acknowledged or the incident is over. Whoever
+    already has an open page for the incident is skipped (and said so).
+    Those who may act on the incident may page; on the timeline."""
+    incident = Incident.objects.select_for_update().select_related("category").get(id=incident_id)
+    if not actor.has_perm("incidents.act", incident):
+        raise NotAllowed(_("Only people working on the incident can page more people."))
+    if incident.state in {s.value for s in DONE_STATES}:
+        raise ApplicationError(
+            _("The incident is over: nobody is paged for it any more."), code="incident_over"
+        )
+    errors: dict[str, str] = {}
+    user_ids = _ids(user_ids, "user_ids", errors)
+    schedule_ids = _ids(schedule_ids, "schedule_ids", errors)
+    message = (message or "").strip()
+    if len(message) > MAX_PAGE_MESSAGE:
+        errors["message"] = _("At most %(n)s characters.") % {"n": MAX_PAGE_MESSAGE}
+    people = _pageable_people(user_ids, errors)
+    schedules = {s.id: s for s in Schedule.objects.filter(id__in=schedule_ids)}
+    missing = [sid for sid in schedule_ids if sid not in schedules]
+    if missing:
+        errors["schedule_ids"] = _("No such schedule (%(ids)s).") % {
+            "ids": ", ".join(map(str, missing))
+        }
+    if not errors and not user_ids and not schedule_ids:
+        errors["user_ids"] = _("Choose at least one person or schedule.")
+    if errors:
+        raise InvalidInput(_("Nobody was paged: check what you chose."), fields=errors)
+
+    now = timezone.now()
+    skipped: list[dict] = []
+    wanted = list(user_ids)
+    for sid in schedule_ids:
+        on_call = oncall_user_ids(schedule_id=sid, at=now)
+        if not on_call:
+            name = schedules[sid].name
+            skipped.append(
+                {"kind": "schedule", "id": sid, "name": name, "reason": "nobody_on_call"}
+            )
+        wanted += [uid for uid in on_call if uid not in wanted]
+    extra = [uid for uid in wanted if uid not in people]
+    if extra:  # people on call: active ones only
+        people.update(
+            (u.id, u) for u in get_user_model().objects.filter(id__in=extra, is_active=True)
+        )
+    wanted = [uid for uid in wanted if uid in people]
+    waiting = set(
+        Page.objects.filter(
+            escalation__incident=incident,
+            escalation__state=Escalation.State.ACTIVE,
+            state__in=[Page.State.TRIGGERED, Page.State.NOTIFIED],
+            user_id__in=wanted,
+        ).values_list("user_id", flat=True)
+    )
+    for uid in wanted:
+        if uid in waiting:
+            skipped.append(
+                {"kind": "user", "id": uid, "name": str(people[uid]), "reason": "already_paged"}
+            )
+    to_page = [uid for uid in wanted if uid not in waiting]
+    if not to_page:
+        return PeoplePaged(escalation=None, skipped=skipped)
+    escalation = Escalation.objects.create(
+        incident=incident,
+        kind=Escalation.Kind.ADHOC,
+        snapshot={
+            "name": "",
+            "adhoc": True,
+            "by": str(actor),
+            "message": message,
+            "users": user_ids,
+            "schedules": schedule_ids,
+            "levels": [],
+            "repeat": 0,
+            "final": [],
+        },
+        started_at=now,
+        started_by=actor,
+        reason=message[:300],
+    )
+    pages = []
+    for uid in to_page:
+        page = Page.objects.create(escalation=escalation, step=0, user=people[uid], created_at=now)
+        _plan_deliveries(page, incident, now)
+        pages.append(page)
+    incident_services.incident_log_page(
+        incident_id=incident.id,
+        text=message,
+        data={
+            "action": "paged_by",
+            "names": [str(people[uid]) for uid in to_page],
+            "by": str(actor),
+            "by_id": actor.id,
+            "message": message,
+        },
+    )
+    _fast_send(escalation.id)
+    return PeoplePaged(escalation=escalation, pages=pages, skipped=skipped)
+
+
+def _fast_send(escalation_id: int) -> None:
+    from escalations.tasks import send_deliveries_task
+
+    transaction.on_commit(
+        lambda: send_deliveries_task.apply_async((escalation_id,), queue="critical"), robust=True
+    )
 
 
 def _fast_fire(timer_id: int) -> None:
@@ -385,15 +551,27 @@ def _close(escalation: Escalation, state: str, now: datetime) -> None:
 @transaction.atomic
 def page_acknowledge(*, actor, page_id: int) -> Page:
     """Acknowledge: the escalation stops (timers and pending deliveries are
-    cancelled), the person joins the incident, and it is on the timeline."""
+    cancelled), the person joins the incident, and it is on the timeline.
+
+    A page by hand (`incident_page_people`) is a request to one person to
+    come and help, not the incident's acknowledgement: acknowledging it
+    stops that person's notifications and they join the incident, but the
+    policy keeps paging until its own page is acknowledged, and the incident
+    is not acknowledged by it. The ad-hoc escalation ends once none of its
+    pages waits any more."""
     page = Page.objects.select_for_update().select_related("escalation").get(id=page_id)
     escalation = Escalation.objects.select_for_update().get(id=page.escalation_id)
     if page.user_id != actor.id and not actor.has_perm("incidents.command", escalation.incident):
         raise NotAllowed(_("This page is for someone else."))
     now = timezone.now()
-    if page.state != Page.State.ACKNOWLEDGED:
+    newly = page.state != Page.State.ACKNOWLEDGED
+    if newly:
         page.state, page.acknowledged_at = Page.State.ACKNOWLEDGED, now
         page.save(update_fields=["state", "acknowledged_at"])
+    if escalation.kind == Escalation.Kind.ADHOC:
+        if newly and escalation.state == Escalation.State.ACTIVE:
+            _acknowledge_adhoc(escalation, page, actor, now)
+        return page
     if escalation.state == Escalation.State.ACTIVE:
         escalation.acknowledged_at, escalation.acknowledged_by = now, actor
         _close(escalation, Escalation.State.ACKNOWLEDGED, now)
@@ -404,6 +582,22 @@ def page_acknowledge(*, actor, page_id: int) -> Page:
             data={"action": "acknowledged", "names": [str(actor)]},
         )
     return page
+
+
+def _acknowledge_adhoc(escalation: Escalation, page: Page, actor, now: datetime) -> None:
+    Delivery.objects.filter(page=page, state=Delivery.State.PENDING).update(
+        state=Delivery.State.CANCELLED
+    )
+    if not escalation.pages.filter(state__in=[Page.State.TRIGGERED, Page.State.NOTIFIED]).exists():
+        escalation.acknowledged_at, escalation.acknowledged_by = now, actor
+        _close(escalation, Escalation.State.ACKNOWLEDGED, now)
+    # The paged person joins (also when the commander acknowledges for them).
+    if page.user.has_perm("incidents.join"):
+        incident_services.incident_join(actor=page.user, incident_id=escalation.incident_id)
+    incident_services.incident_log_page(
+        incident_id=escalation.incident_id,
+        data={"action": "acknowledged", "names": [str(page.user)], "adhoc": True},
+    )
 
 
 @transaction.atomic
@@ -543,6 +737,9 @@ def _message(delivery: Delivery, bundle: list[Delivery] = ()) -> Message:
     ack_url = f"{base}/escalations/ack/{ack_token(delivery.page_id)}/"
     title = f"[{incident.severity.upper()}] {incident.reference}"
     text = incident.display_title
+    escalation = delivery.page.escalation
+    if escalation.kind == Escalation.Kind.ADHOC and escalation.snapshot.get("message"):
+        text += f"\n{escalation.snapshot.get('by', '')}: {escalation.snapshot['message']}"
     if bundle:  # the primary's ack link is the message's own; each other page adds its own
         title += f" (+{len(bundle)})"
         lines = [text]
@@ -641,6 +838,11 @@ def send_due_for_timer(*, timer_id: int) -> int:
     escalation_id = (
         Timer.objects.filter(id=timer_id).values_list("escalation_id", flat=True).first()
     )
+    return send_due_for_escalation(escalation_id=escalation_id)
+
+
+def send_due_for_escalation(*, escalation_id: int) -> int:
+    """Send an escalation's deliveries that are due now (the fast path)."""
     ids = Delivery.objects.filter(
         page__escalation_id=escalation_id, state=Delivery.State.PENDING, due_at__lte=timezone.now()
     ).values_list("id", flat=True)

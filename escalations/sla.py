@@ -109,7 +109,9 @@ def _act(breach: SlaBreach, now: datetime) -> None:
         )
     if breach.kind == SlaBreach.Kind.ACK:
         # Not acknowledged in time: the next level is paged now, not after its wait.
-        active = Escalation.objects.filter(incident=incident, state=Escalation.State.ACTIVE).first()
+        active = Escalation.objects.filter(
+            incident=incident, kind=Escalation.Kind.POLICY, state=Escalation.State.ACTIVE
+        ).first()
         if active is not None:
             Timer.objects.filter(
                 escalation=active, state=Timer.State.PENDING, due_at__gt=now

@@ -17,6 +17,14 @@ def fire_timer_task(timer_id: int) -> bool:
 
 
 @shared_task(acks_late=True)
+def send_deliveries_task(escalation_id: int) -> int:
+    """Send what a page by hand made due now (claims make a replay send nothing twice)."""
+    from escalations.services import send_due_for_escalation
+
+    return send_due_for_escalation(escalation_id=escalation_id)
+
+
+@shared_task(acks_late=True)
 def sweep_escalations() -> list[int]:
     from escalations.services import sweep
 

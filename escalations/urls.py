@@ -10,6 +10,7 @@ urlpatterns = [
     path("pages/<int:page_id>/ack/", views.acknowledge, name="page-ack"),
     path("incidents/<int:incident_id>/pages/", views.incident_pages, name="incident-pages"),
     path("incidents/<int:incident_id>/switch/", views.incident_switch, name="incident-switch"),
+    path("incidents/<int:incident_id>/page/", views.incident_page_people, name="incident-page"),
     # Paging configuration: policies and routing.
     path("policies/", policy_views.policy_list, name="policies"),
     path("policies/new/", policy_views.policy_edit, name="policy-new"),

@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from escalations import selectors, services
 from escalations.domain.policy import step_at
-from escalations.forms import SwitchPolicyForm
+from escalations.forms import PagePeopleForm, SwitchPolicyForm
 from escalations.models import Escalation, Page
 from escalations.services import page_acknowledge, page_from_token, to_domain
 from incidents.domain.lifecycle import DONE_STATES
@@ -77,12 +79,31 @@ def acknowledge(request: HttpRequest, page_id: int) -> HttpResponse:
     return HttpResponseRedirect(reverse("escalations:my-pages"), status=303)
 
 
-def _paging_panel(request, incident, *, form=None, error: str = "", status: int = 200):
+def _paging_panel(
+    request,
+    incident,
+    *,
+    form=None,
+    error: str = "",
+    status: int = 200,
+    page_form=None,
+    page_error: str = "",
+    paged=None,
+):
     """The incident's paging card: the policy paging now (where it is and
     when it next moves on), a switch form for those who may command the
-    incident, and the history of every escalation with its pages."""
+    incident, a "page more people" form for those who may act on it (with
+    what the last one did), and the history of every escalation (by a
+    policy or by hand) with its pages."""
     escalations = list(selectors.incident_escalations(incident_id=incident.id))
-    active = next((e for e in reversed(escalations) if e.state == Escalation.State.ACTIVE), None)
+    active = next(
+        (
+            e
+            for e in reversed(escalations)
+            if e.state == Escalation.State.ACTIVE and e.kind == Escalation.Kind.POLICY
+        ),
+        None,
+    )
     current = None
     if active is not None:
         fired = step_at(to_domain(active.snapshot), active.step - 1) if active.step else None
@@ -93,9 +114,11 @@ def _paging_panel(request, incident, *, form=None, error: str = "", status: int 
             "step": fired,
             "next_due": selectors.escalation_next_due(escalation_id=active.id),
         }
-    can_switch = request.user.has_perm("incidents.command", incident) and incident.state not in {
-        s.value for s in DONE_STATES
-    }
+    is_open = incident.state not in {s.value for s in DONE_STATES}
+    can_switch = is_open and request.user.has_perm("incidents.command", incident)
+    can_page = is_open and request.user.has_perm("incidents.act", incident)
+    if can_page and page_form is None:
+        page_form = _page_form(None)
     if can_switch and form is None:
         form = SwitchPolicyForm(
             prefix="switch",
@@ -111,6 +134,13 @@ def _paging_panel(request, incident, *, form=None, error: str = "", status: int 
             "current": current,
             "form": form if can_switch else None,
             "error": error,
+            "paging_by_hand": any(
+                e.kind == Escalation.Kind.ADHOC and e.state == Escalation.State.ACTIVE
+                for e in escalations
+            ),
+            "page_form": page_form if can_page else None,
+            "page_error": page_error,
+            "paged": paged,
             "can_view_policies": request.user.has_perm("escalations.view_policy"),
         },
         status=status,
@@ -168,3 +198,82 @@ def incident_switch(request: HttpRequest, incident_id: int) -> HttpResponse:
     return _paging_panel(
         request, incident, form=form, error=" ".join(form.non_field_errors()), status=status
     )
+
+
+def _page_form(data) -> PagePeopleForm:
+    choices = selectors.page_target_choices()
+    return PagePeopleForm(
+        data, prefix="page", people=choices["people"], schedules=choices["schedules"]
+    )
+
+
+@require_POST
+@login_required
+def incident_page_people(request: HttpRequest, incident_id: int) -> HttpResponse:
+    """Page more people now: the panel comes back in place with who was
+    paged and who was skipped, or the form with its errors and input kept."""
+    incident = _incident(request, incident_id)
+    form = _page_form(request.POST)
+    status = 422
+    if form.is_valid():
+        try:
+            result = services.incident_page_people(
+                actor=request.user,
+                incident_id=incident.id,
+                user_ids=form.cleaned_data["user_ids"],
+                schedule_ids=form.cleaned_data["schedule_ids"],
+                message=form.cleaned_data["message"],
+            )
+        except ApplicationError as exc:
+            status = apply_error(form, exc)
+        else:
+            if request.htmx:
+                return _paging_panel(request, incident, paged=_paged_summary(result))
+            messages.success(request, _paged_sentence(result))
+            return HttpResponseRedirect(
+                reverse("incidents:detail", args=[incident.id]) + "#paging", status=303
+            )
+    if not request.htmx:
+        if status == 403:
+            raise PermissionDenied
+        errors = [*form.non_field_errors()] or [_("Nobody was paged: check what you chose.")]
+        messages.error(request, " ".join(dict.fromkeys(errors)))
+        return HttpResponseRedirect(
+            reverse("incidents:detail", args=[incident.id]) + "#paging", status=303
+        )
+    return _paging_panel(
+        request,
+        incident,
+        page_form=form,
+        page_error=" ".join(form.non_field_errors()),
+        status=status,
+    )
+
+
+SKIP_REASONS = {
+    "already_paged": gettext_lazy("already paged, not acknowledged yet"),
+    "nobody_on_call": gettext_lazy("nobody on call now"),
+}
+
+
+def _paged_summary(result: services.PeoplePaged) -> dict:
+    return {
+        "names": [str(p.user) for p in result.pages],
+        "skipped": [
+            {"name": s["name"], "reason": SKIP_REASONS.get(s["reason"], s["reason"])}
+            for s in result.skipped
+        ],
+    }
+
+
+def _paged_sentence(result: services.PeoplePaged) -> str:
+    summary = _paged_summary(result)
+    parts = []
+    if summary["names"]:
+        parts.append(_("Paged %(names)s.") % {"names": ", ".join(summary["names"])})
+    else:
+        parts.append(_("Nobody new was paged."))
+    if summary["skipped"]:
+        skipped = "; ".join(f"{s['name']} ({s['reason']})" for s in summary["skipped"])
+        parts.append(_("Skipped: %(who)s.") % {"who": skipped})
+    return " ".join(parts)

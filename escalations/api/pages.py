@@ -1,5 +1,6 @@
 """Pages and paging: the caller's pages and their acknowledgement, an
-incident's paging history, and switching the policy an incident pages by."""
+incident's paging history, switching the policy an incident pages by, and
+paging more people by hand."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from escalations.api.serializers import (
     EscalationSwitchInputSerializer,
     PageListInputSerializer,
     PageOutputSerializer,
+    PagePeopleInputSerializer,
+    PagePeopleOutputSerializer,
 )
 from incidents.selectors import incident_visible_to
 
@@ -63,8 +66,10 @@ class PageListApi(PagingBaseApi):
 
 class PageAcknowledgeApi(PagingBaseApi):
     """POST: acknowledge a page: its escalation stops, you join the incident,
-    and the timeline says so. Your own pages; the incident's commander and
-    ops managers may acknowledge anyone's (others answer 404)."""
+    and the timeline says so (a page by hand only stops that person's
+    notifications and brings them in: the policy keeps paging). Your own
+    pages; the incident's commander and ops managers may acknowledge
+    anyone's (others answer 404)."""
 
     @extend_schema(
         operation_id="v1_pages_acknowledge",
@@ -83,8 +88,9 @@ class PageAcknowledgeApi(PagingBaseApi):
 
 class IncidentEscalationListApi(PagingBaseApi):
     """GET: the incident's paging history, oldest first: each escalation
-    with the policy it paged by, who started it and why, its pages, their
-    deliveries and every delivery attempt (never a destination)."""
+    (`kind` "policy", or "adhoc" for people paged by hand) with the policy
+    it paged by, who started it and why, its pages, their deliveries and
+    every delivery attempt (never a destination)."""
 
     @extend_schema(
         operation_id="v1_incidents_escalations_list",
@@ -122,3 +128,39 @@ class IncidentEscalationSwitchApi(PagingBaseApi):
             selectors.incident_escalations(incident_id=incident_id), escalation.id
         )
         return Response(EscalationOutputSerializer(escalation).data, status=status.HTTP_201_CREATED)
+
+
+class IncidentPagePeopleApi(PagingBaseApi):
+    """POST: page people now, beside the incident's policy (which keeps
+    paging): each of `user_ids`, and whoever is on call now for each of
+    `schedule_ids`, by their own notification rules, with the incident's
+    urgency. Anyone with an open page for the incident is skipped (listed
+    in `skipped`). Those who may act on the incident (responders taking
+    part, ops managers, admins); 409 once the incident is over; 400 with
+    `fields` for unknown, inactive or non-operations people, unknown
+    schedules, nobody chosen or a message over 500 characters. 201."""
+
+    @extend_schema(
+        operation_id="v1_incidents_page_people",
+        summary="Page more people for an incident",
+        request=PagePeopleInputSerializer,
+        responses={201: PagePeopleOutputSerializer, **DETAIL_WRITE_ERRORS, 409: CONFLICT},
+    )
+    def post(self, request, incident_id: int):
+        ensure_exists(incident_visible_to(request.user), incident_id)
+        data = parse(PagePeopleInputSerializer, request.data)
+        result = services.incident_page_people(
+            actor=request.user,
+            incident_id=incident_id,
+            user_ids=data["user_ids"],
+            schedule_ids=data["schedule_ids"],
+            message=data["message"],
+        )
+        escalation, pages = None, []
+        if result.escalation is not None:
+            escalation = get_or_404(
+                selectors.incident_escalations(incident_id=incident_id), result.escalation.id
+            )
+            pages = list(escalation.pages.all())
+        body = {"escalation": escalation, "paged": pages, "skipped": result.skipped}
+        return Response(PagePeopleOutputSerializer(body).data, status=status.HTTP_201_CREATED)

@@ -159,6 +159,26 @@ class EscalationSwitchInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
+class PagePeopleInputSerializer(serializers.Serializer):
+    user_ids = serializers.ListField(
+        child=id_field(), max_length=100, required=False, default=list, help_text="People to page."
+    )
+    schedule_ids = serializers.ListField(
+        child=id_field(),
+        max_length=100,
+        required=False,
+        default=list,
+        help_text="On-call schedules: whoever is on call for each now is paged.",
+    )
+    message = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=True,
+        help_text="Why they are needed (at most 500 characters): in the page and on the timeline.",
+    )
+
+
 # --- Outputs -----------------------------------------------------------------------
 
 
@@ -310,10 +330,16 @@ class EscalationPageOutputSerializer(serializers.Serializer):
 
 class EscalationOutputSerializer(serializers.Serializer):
     """An incident paging by a frozen copy of a policy: `policy.name` is the
-    copy's (the policy may since have been renamed or deleted)."""
+    copy's (the policy may since have been renamed or deleted). Or, `kind`
+    "adhoc", people paged by hand beside it: `policy` null, `started_by` who
+    paged them, `message` why."""
 
     id = serializers.IntegerField()
+    kind = serializers.CharField(
+        help_text='"policy": by a policy; "adhoc": people paged by hand beside it.'
+    )
     policy = serializers.SerializerMethodField()
+    message = serializers.SerializerMethodField(help_text="Why people were paged by hand.")
     state = serializers.CharField()
     step = serializers.IntegerField(help_text="The next step to fire.")
     started_at = serializers.DateTimeField()
@@ -326,9 +352,34 @@ class EscalationOutputSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField(allow_null=True)
     pages = EscalationPageOutputSerializer(many=True, source="pages.all")
 
-    @extend_schema_field(PolicyRefSerializer)
+    @extend_schema_field(PolicyRefSerializer(allow_null=True))
     def get_policy(self, escalation):
+        if escalation.kind == "adhoc":
+            return None
         return {"id": escalation.policy_id, "name": escalation.snapshot.get("name", "")}
+
+    def get_message(self, escalation) -> str:
+        return escalation.snapshot.get("message", "") if escalation.kind == "adhoc" else ""
+
+
+class PageSkippedOutputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["user", "schedule"])
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    reason = serializers.ChoiceField(
+        choices=["already_paged", "nobody_on_call"],
+        help_text="already_paged: has an open page for the incident; "
+        "nobody_on_call: the schedule has nobody on call now.",
+    )
+
+
+class PagePeopleOutputSerializer(serializers.Serializer):
+    """What paging by hand did: the new ad-hoc escalation (null when everyone
+    chosen was skipped) with its pages, and who was skipped."""
+
+    escalation = EscalationOutputSerializer(allow_null=True)
+    paged = EscalationPageOutputSerializer(many=True)
+    skipped = PageSkippedOutputSerializer(many=True)
 
 
 class PagingErrorOutputSerializer(serializers.Serializer):

@@ -57,4 +57,5 @@ urlpatterns = [
         pages.IncidentEscalationSwitchApi.as_view(),
         name="api-incident-escalations-switch",
     ),
+    path(f"{INCIDENT}page/", pages.IncidentPagePeopleApi.as_view(), name="api-incident-page"),
 ]

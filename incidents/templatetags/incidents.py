@@ -252,8 +252,10 @@ SENTENCES = {
             "exhausted": _("The escalation policy ran out without an acknowledgement."),
             "sla_breach": _("Deadline missed: %(sla)s (%(late)s min late)."),
             "policy_switched": _("%(names)s switched paging to the policy %(policy)s."),
+            "paged_by": _("%(by)s paged %(names)s."),
         }.get(d.get("action"), _("Page."))
         % {
+            "by": d.get("by", ""),
             "policy": d.get("policy", ""),
             "names": ", ".join(d.get("names", [])),
             "level": d.get("level", ""),

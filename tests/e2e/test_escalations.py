@@ -1,6 +1,7 @@
 """Paging configuration in a real browser: a manager builds a two-level
 policy with "Add level" (htmx) and saves it; a responder adds an SMS
-contact method and notification rules and reads the sequence."""
+contact method and notification rules and reads the sequence. And paging
+more people from the war room: they show up as paged, not here yet."""
 
 import re
 
@@ -9,6 +10,8 @@ from playwright.sync_api import expect
 
 from escalations.models import EscalationPolicy
 from tests.e2e.test_incidents import sign_in
+from tests.e2e.test_warroom import open_room
+from tests.incidents.factories import declare
 from tscc.models import Team
 from tscc.roles import Role
 
@@ -72,3 +75,23 @@ def test_build_a_policy_and_set_up_my_notifications(asgi_server, browser, page, 
     expect(responder.locator("[data-seq=high]")).to_have_text("In-app at once → SMS after 2 min")
     shot(responder, "escalations-my-notifications-en")
     context.close()
+
+
+def test_page_more_people_from_the_war_room(asgi_server, page, make_user, shot):
+    amy = make_user(username="amy", display_name="Amy Lin", role=Role.OPS_MANAGER, language="en")
+    make_user(username="sam", display_name="Sam Specialist", role=Role.RESPONDER, language="en")
+    incident = declare(amy, title="Payment scam wave", commander=amy)
+    sign_in(page, asgi_server, "amy")
+    open_room(page, asgi_server, incident)
+
+    paging = page.locator("#room-paging")
+    paging.get_by_text("Page more people").click()
+    paging.get_by_label("People").select_option(label="Sam Specialist")
+    paging.get_by_label("Message").fill("Need payments eyes on this")
+    paging.get_by_role("button", name="Page now").click()
+    expect(paging.locator(".paged-result")).to_contain_text("Paged Sam Specialist.")
+    expect(paging).to_contain_text("Paged by Amy Lin")
+    # The page event reaches the room: Sam is listed as paged, not here yet.
+    expect(page.locator("#room-presence .room-paged")).to_contain_text("Sam Specialist")
+    expect(page.locator("#room-timeline")).to_contain_text("Need payments eyes on this")
+    shot(page, "escalations-page-more-people-en")

@@ -45,6 +45,7 @@ def endpoints(ids) -> list[tuple[str, str, dict]]:
         ("post", f"/pages/{page}/ack/", {}),
         ("get", f"/incidents/{incident}/escalations/", {}),
         ("post", f"/incidents/{incident}/escalations/switch/", {"policy": policy}),
+        ("post", f"/incidents/{incident}/page/", {"user_ids": [1]}),
     ]
 
 
