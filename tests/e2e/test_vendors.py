@@ -249,3 +249,43 @@ def test_lead_reports_a_breach_and_the_ops_manager_sees_it(
     ops.evaluate("window.scrollTo(0, 0)")
     shot(ops, "vendors-detail-en")
     context.close()
+
+
+def test_the_board_updates_when_figures_arrive(asgi_server, vendors_world, page):
+    """Figures posted elsewhere (here: a vendor token's system) show on an
+    open board within seconds, not at the next 30 s poll."""
+    import threading
+
+    from django.db import connection
+
+    sign_in(page, asgi_server, "amy")
+    page.goto(f"{asgi_server}/vendors/")
+    expect(page.locator("#vendor-board")).to_contain_text("Tagalog live")
+    page.wait_for_timeout(1000)  # the board socket is open
+    queue = vendors_world["queues"]["tl-live"]
+    token, _secret = services.token_create(
+        actor=vendors_world["amy"], vendor_id=vendors_world["luzon"].id, name="WFM"
+    )
+
+    def post():  # as the vendor's system would, outside the browser's event loop
+        try:
+            services.snapshot_post(
+                actor=token,
+                queue_id=queue.id,
+                fields={
+                    "taken_at": timezone.now().replace(second=0, microsecond=0),
+                    "backlog": 4321,
+                    "inflow_per_hour": 900,
+                    "outflow_per_hour": 200,
+                    "oldest_item_minutes": 55,
+                    "sla_attainment": 71.0,
+                    "staffed_headcount": 3,
+                },
+            )
+        finally:
+            connection.close()
+
+    poster = threading.Thread(target=post)
+    poster.start()
+    poster.join(30)
+    expect(page.locator("#vendor-board")).to_contain_text("4,321", timeout=8000)

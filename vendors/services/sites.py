@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from tscc.exceptions import InvalidInput
 from vendors.domain.health import SiteStatus
 from vendors.models import Site, SiteStatusChange
+from vendors.realtime import board_changed_on_commit
 from vendors.services.common import Actor, ensure_can_report, get_visible, is_token
 
 REASON_MAX = 2000
@@ -77,4 +78,5 @@ def site_status_change(
         site_trouble_evaluate(site_id=site_id)
 
     transaction.on_commit(evaluate, robust=True)
+    board_changed_on_commit()
     return change

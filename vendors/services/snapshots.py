@@ -37,6 +37,7 @@ from tscc.exceptions import InvalidInput, NotAllowed
 from tscc.roles import Role
 from vendors.exceptions import DuplicateSnapshot
 from vendors.models import Queue, QueueSnapshot, Vendor
+from vendors.realtime import board_changed_on_commit
 from vendors.services.common import Actor, ensure_can_report, get_visible, is_token, visible
 
 logger = logging.getLogger(__name__)
@@ -265,6 +266,7 @@ def snapshot_post(
 
     if health_of(queue, snapshot, now).is_trouble:
         _evaluate_after_commit([queue.id])
+    board_changed_on_commit()
     return snapshot
 
 
@@ -381,6 +383,7 @@ def snapshots_import(
         with transaction.atomic():
             _insert((queue_id, values, reported_by, source, now) for _n, queue_id, values in built)
             _evaluate_after_commit(queue_ids)
+            board_changed_on_commit()
     except IntegrityError:  # a concurrent import stored one of these first
         return ImportResult(
             errors=[RowError(0, "taken_at", _("Some of these figures were just posted; retry."))]

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET
 
 from incidents.templatetags.incidents import sev_badge, state_badge
 from vendors.domain.health import Level
+from vendors.realtime import BOARD_REFRESH_DELAY_MS
 from vendors.selectors import QueueRow, VendorRow, sees_every_vendor, vendor_board
 from vendors.views import present, reads
 
@@ -240,6 +241,7 @@ def board_context(request, *, now=None) -> dict:
         "query": query.urlencode(),
         "now": now,
         "poll_seconds": POLL_SECONDS,
+        "board_refresh_delay_ms": BOARD_REFRESH_DELAY_MS,
         "can_manage": request.user.has_perm("vendors.manage"),
         "nav_current": "vendors",
     }
