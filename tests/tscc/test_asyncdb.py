@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from channels.db import database_sync_to_async
 from django.db import connection
 
 from tscc import asyncdb
@@ -23,12 +22,6 @@ async def test_consumer_calls_reuse_one_connection():
     first = await consumer_db(_connection_id)()
     second = await consumer_db(_connection_id)()
     assert first == second
-
-
-async def test_channels_own_wrapper_reconnects_every_time():
-    """The behaviour consumer_db exists to avoid (CONN_MAX_AGE = 0)."""
-    await database_sync_to_async(_connection_id)()
-    assert await consumer_db(lambda: connection.connection)() is None
 
 
 async def test_an_old_connection_is_replaced(monkeypatch):

@@ -55,11 +55,13 @@ def test_text_figures_and_offsets_are_read(lead, queue, healthy):
         ({"escalations": -1}, "escalations"),
         ({"taken_at": "2026-12-01T09:00"}, "taken_at"),  # no offset
         ({"taken_at": "yesterday"}, "taken_at"),
-        ({"taken_at": timezone.now() + timedelta(minutes=6)}, "taken_at"),
-        ({"taken_at": timezone.now() - timedelta(days=7, minutes=1)}, "taken_at"),
+        # Times relative to when the test runs, not to when it was collected.
+        ({"taken_at": lambda: timezone.now() + timedelta(minutes=6)}, "taken_at"),
+        ({"taken_at": lambda: timezone.now() - timedelta(days=7, minutes=1)}, "taken_at"),
     ],
 )
 def test_bad_figures_are_refused_with_field_errors(lead, queue, healthy, overrides, field):
+    overrides = {k: v() if callable(v) else v for k, v in overrides.items()}
     with pytest.raises(InvalidInput) as error:
         snapshot_post(actor=lead, queue_id=queue.id, fields=healthy(**overrides))
     assert field in error.value.fields
