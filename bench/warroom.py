@@ -56,7 +56,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -70,15 +69,14 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/10")
 os.environ.setdefault("REDIS_PREFIX", f"bench-room-{os.getpid()}-{int(time.time())}")
 
 import django  # noqa: E402
-import psycopg2  # noqa: E402
 
 django.setup()
 
 import websockets  # noqa: E402
+from benchlib import ensure_database  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from incidents.domain.severity import ImpactAnswers  # noqa: E402
@@ -111,25 +109,6 @@ DROPS = ("channel layer dropped", "channel layer full")
 
 
 # --- Setup (synchronous, Django) --------------------------------------------
-
-
-def ensure_database() -> None:
-    url = urlsplit(os.environ["DATABASE_URL"])
-    name = url.path.lstrip("/")
-    conn = psycopg2.connect(
-        host=url.hostname,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password,
-        dbname="postgres",
-    )
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cur.fetchone() is None:
-            cur.execute(f'CREATE DATABASE "{name}"')
-    conn.close()
-    call_command("migrate", verbosity=0)
 
 
 def users(prefix: str, count: int, role: Role) -> list[User]:
@@ -603,7 +582,7 @@ async def main_async(viewers: list[User], posters: list[User], commander: User) 
 
 def main() -> None:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
-    ensure_database()
+    ensure_database(collectstatic=False)
     commander = users("cmd", 1, Role.OPS_MANAGER)[0]
     posters = users("poster", max(2, POSTERS), Role.OPS_MANAGER)
     viewers = users("member", max(SIZES), Role.RESPONDER)
