@@ -67,7 +67,7 @@ def test_filters_and_the_polled_partial(client, cast, healthy, breached):
     partial = client.get(url, {"level": "breach"}, HTTP_HX_TARGET="vendor-board", **HTMX)
     body = partial.content.decode()
     assert body.lstrip().startswith('<div id="vendor-board"')
-    assert 'hx-trigger="every 30s [' in body and "level=breach" in body
+    assert "board:changed, every 30s [" in body and "level=breach" in body
     assert "<html" not in body
 
 
