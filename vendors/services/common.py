@@ -71,10 +71,12 @@ def get_visible(actor: Actor, model: type[models.Model], obj_id, *, lock: bool =
         obj_id = int(obj_id)
     except (TypeError, ValueError):
         raise NotFound(str(NOT_FOUND[name])) from None
-    qs = visible(actor, model).filter(id=obj_id)
+    # By id: no ordering (first() would sort by Meta.ordering, joining
+    # the vendor just to order one row).
+    qs = visible(actor, model).filter(id=obj_id).order_by()
     if lock:
         qs = qs.select_for_update(of=("self",))
-    obj = qs.first()
+    obj = next(iter(qs[:1]), None)
     if obj is None:
         raise NotFound(str(NOT_FOUND[name]))
     return obj

@@ -229,8 +229,9 @@ def token_authenticate(secret: str) -> VendorToken | None:
     token = (
         VendorToken.objects.select_related("vendor")
         .filter(key_hash=token_hash(secret), revoked_at__isnull=True)
-        .first()
+        .order_by()[:1]
     )
+    token = next(iter(token), None)
     if token is None or not token.is_usable:
         return None
     now = timezone.now()
