@@ -146,6 +146,9 @@ else:
     _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
     _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # Behind PgBouncer in transaction mode (README "Deploy with Compose"):
+    # a server-side cursor cannot outlive the transaction it was opened in.
+    _db["DISABLE_SERVER_SIDE_CURSORS"] = env.bool("DB_BEHIND_PGBOUNCER", default=False)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -122,3 +122,14 @@ def test_embedded_default_uses_a_private_socket_when_no_redis_url():
     url, embedded = result.stdout.split()
     assert url.startswith("unix://") and url.endswith("var/test/devkey/redis/redis.sock")
     assert embedded == "True"
+
+
+def test_behind_pgbouncer_turns_off_server_side_cursors():
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+    )
+    url = "postgres://tscc@127.0.0.1:6432/tscc"
+    assert run_django(code, DEBUG="true", DATABASE_URL=url).stdout.strip() == "False"
+    behind = run_django(code, DEBUG="true", DATABASE_URL=url, DB_BEHIND_PGBOUNCER="true")
+    assert behind.stdout.strip() == "True", behind.stderr
