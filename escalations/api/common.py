@@ -11,16 +11,13 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
 from escalations.api.serializers import PagingErrorOutputSerializer
 from escalations.config import NotAllowed
+from tscc.api.pagination import PAGE_PARAMETERS, CursorPage, paginated  # noqa: F401 - re-exported
 
 VIEW_POLICY = "escalations.view_policy"
 MANAGE_POLICY = "escalations.manage_policy"
@@ -99,41 +96,10 @@ def ensure_exists(queryset: QuerySet, object_id: int) -> None:
         raise Http404
 
 
-class PagePagination(CursorPagination):
-    """Newest first; stable under new pages, no COUNT. `page_size` (default
-    50) is capped at 200. A cursor that was not ours is a 400 on `cursor`
-    (DRF answers 404, as if the list were gone)."""
+class PagePagination(CursorPage):
+    """Newest first; stable under new pages, no COUNT."""
 
     ordering = ("-created_at", "-id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
-
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200."),
-]
-
-
-def paginated(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
-    """The envelope of a cursor-paginated list of `item`, for the schema."""
-    name = item.__name__.removesuffix("OutputSerializer")
-    return type(
-        f"Paginated{name}ListSerializer",
-        (serializers.Serializer,),
-        {
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": item(many=True),
-        },
-    )
 
 
 BAD_INPUT = OpenApiResponse(

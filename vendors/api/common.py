@@ -13,18 +13,15 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from tscc.api.auth import ApiTokenAuthentication
+from tscc.api.pagination import PAGE_PARAMETERS, CursorPage, paginated  # noqa: F401 - re-exported
 from tscc.exceptions import InvalidInput, NotAllowed
 from vendors.api.auth import (
     PeopleRateThrottle,
@@ -97,21 +94,8 @@ def or_404(obj, kind: str):
 # --- pagination -------------------------------------------------------------------
 
 
-class Pagination(CursorPagination):
-    """Cursor pagination: stable under inserts, no COUNT, O(page) at any
-    depth. `page_size` (default 50) is capped at 200. A cursor that was not
-    ours is a 400 on `cursor`."""
-
+class Pagination(CursorPage):
     ordering = ("id",)
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ValidationError({"cursor": [self.invalid_cursor_message]}) from None
 
 
 class SnapshotPagination(Pagination):
@@ -126,26 +110,6 @@ class IncidentPagination(Pagination):
 
 def page_of(paginator: Pagination, queryset, request, view) -> list:
     return list(paginator.paginate_queryset(queryset, request, view=view))
-
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200."),
-]
-
-
-def paginated(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
-    """The envelope of a cursor-paginated list of `item`, for the schema."""
-    name = item.__name__.removesuffix("OutputSerializer")
-    return type(
-        f"Paginated{name}ListSerializer",
-        (serializers.Serializer,),
-        {
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": item(many=True),
-        },
-    )
 
 
 # --- health in bulk ---------------------------------------------------------------

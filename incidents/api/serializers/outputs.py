@@ -267,17 +267,3 @@ class ErrorOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
     fields = serializers.DictField(child=serializers.CharField(), required=False)
-
-
-def paginated(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
-    """The envelope of a cursor-paginated list of `item`, for the schema."""
-    name = item.__name__.removesuffix("OutputSerializer")
-    return type(
-        f"Paginated{name}ListSerializer",
-        (serializers.Serializer,),
-        {
-            "next": serializers.URLField(allow_null=True),
-            "previous": serializers.URLField(allow_null=True),
-            "results": item(many=True),
-        },
-    )

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +20,7 @@ from incidents.selectors import (
     incident_tasks,
     incident_visible_to,
 )
+from tscc.api.pagination import PAGE_PARAMETERS, CursorPage  # noqa: F401 - re-exported
 
 # Whoever may not take part in an incident ("incidents.join": responders,
 # ops managers, admins) can change nothing on one. Checking it first gives
@@ -92,13 +90,8 @@ def incident_response(request, incident_id: int, *, status_code=status.HTTP_200_
     return Response(IncidentDetailOutputSerializer(incident).data, status=status_code)
 
 
-class Pagination(CursorPagination):
-    """Cursor pagination: stable under inserts, no COUNT, O(page) at any
-    depth. `page_size` (default 50) is capped at 200."""
-
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
+class Pagination(CursorPage):
+    pass
 
 
 class IncidentPagination(Pagination):
@@ -136,9 +129,3 @@ class StatusUpdatePagination(Pagination):
 def paginate(paginator: Pagination, queryset, request, view, serializer_class) -> Response:
     page = paginator.paginate_queryset(queryset, request, view=view)
     return paginator.get_paginated_response(serializer_class(page, many=True).data)
-
-
-PAGE_PARAMETERS = [
-    OpenApiParameter("cursor", OpenApiTypes.STR, description="From `next` or `previous`."),
-    OpenApiParameter("page_size", OpenApiTypes.INT, description="At most 200."),
-]

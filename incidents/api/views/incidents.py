@@ -16,7 +16,6 @@ from incidents.api.serializers.outputs import (
     GradingCriterionOutputSerializer,
     IncidentDetailOutputSerializer,
     IncidentOutputSerializer,
-    paginated,
 )
 from incidents.api.views.common import (
     PAGE_PARAMETERS,
@@ -31,6 +30,7 @@ from incidents.api.views.common import (
 from incidents.exceptions import NotAllowed
 from incidents.selectors import grading_criteria, incident_list_for_triage
 from incidents.services import Declaration, incident_declare, incident_update_details
+from tscc.api.pagination import paginated
 
 
 def _many(name: str, description: str) -> OpenApiParameter:

@@ -23,7 +23,6 @@ from incidents.api.serializers.outputs import (
     StatusUpdateOutputSerializer,
     TaskOutputSerializer,
     TimelineEventOutputSerializer,
-    paginated,
 )
 from incidents.api.views.common import (
     PAGE_PARAMETERS,
@@ -53,6 +52,7 @@ from incidents.services import (
     incident_unpin_fact,
     status_update_publish,
 )
+from tscc.api.pagination import paginated
 
 
 class IncidentTimelineApi(IncidentBaseApi):
