@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg2
 from django.core.management import call_command
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def ensure_database(*, collectstatic: bool = False) -> None:
@@ -30,3 +38,49 @@ def ensure_database(*, collectstatic: bool = False) -> None:
     call_command("migrate", verbosity=0)
     if collectstatic:
         call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_uvicorn(port: int, log: Path, *args: str, wait: float = 60) -> subprocess.Popen:
+    """`uvicorn tscc.asgi:application` on loopback (lifespan off, warnings
+    only, as runstack and Compose start it) in a process group of its own,
+    with this process's environment; returns once it listens."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "tscc.asgi:application"),
+            *("--host", "127.0.0.1", "--port", str(port)),
+            *("--lifespan", "off", "--log-level", "warning", *args),
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"uvicorn exited with {proc.returncode}; see {log}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    sys.exit(f"uvicorn did not listen on {port} within {wait:.0f} s; see {log}")
+
+
+def stop_uvicorn(proc: subprocess.Popen) -> None:
+    """SIGTERM to its whole process group (workers too), then SIGKILL."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()

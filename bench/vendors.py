@@ -47,10 +47,7 @@ import json
 import os
 import random
 import resource
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -73,7 +70,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchlib import ensure_database  # noqa: E402
+from benchlib import ensure_database, free_port, start_uvicorn, stop_uvicorn  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Max  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -247,60 +244,6 @@ def load_history(queues: list[Queue]) -> int:
 
 
 # --- The server ------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    log.parent.mkdir(parents=True, exist_ok=True)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tscc.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(WORKERS),
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"uvicorn exited with {proc.returncode}; see {log}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    os.killpg(proc.pid, signal.SIGKILL)
-    sys.exit(f"uvicorn did not listen on {port} within 60 s; see {log}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
 
 
 class Http:
@@ -553,12 +496,14 @@ def main() -> None:
     )
     ingest_queues, secret = ingest_vendor()
     port = free_port()
-    server = start_server(port, LOG_DIR / "uvicorn.log")
+    server = start_uvicorn(
+        port, LOG_DIR / "uvicorn.log", "--workers", str(WORKERS), "--no-access-log"
+    )
     try:
         bulk = bench_bulk(port, secret, ingest_queues)
         single = bench_single(port, secret, ingest_queues, server.pid)
     finally:
-        stop_server(server)
+        stop_uvicorn(server)
         retire_ingest_vendor()
     viewer = manager()
     board = bench_board(viewer, queues[0].vendor_id)

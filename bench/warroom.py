@@ -50,9 +50,6 @@ import json
 import os
 import re
 import resource
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -73,7 +70,7 @@ import django  # noqa: E402
 django.setup()
 
 import websockets  # noqa: E402
-from benchlib import ensure_database  # noqa: E402
+from benchlib import ensure_database, free_port, start_uvicorn, stop_uvicorn  # noqa: E402
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
 from django.contrib.auth.hashers import make_password  # noqa: E402
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
@@ -148,59 +145,6 @@ def last_seq(incident_id: int) -> int:
 
 
 # --- The server -------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(port: int, log: Path) -> subprocess.Popen:
-    """As runstack starts it (one process, websockets-sansio, lifespan off)."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "tscc.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--ws",
-            "websockets-sansio",
-            "--lifespan",
-            "off",
-            "--log-level",
-            "warning",
-            *UVICORN_ARGS,
-        ],
-        cwd=ROOT,
-        env=dict(os.environ),
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"uvicorn exited with {proc.returncode}; see {log}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    sys.exit(f"uvicorn did not listen on {port} within 30 s; see {log}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def rss_kib(pid: int) -> int:
@@ -397,7 +341,7 @@ async def run_room(n: int, viewers: list[User], posters: list[User], commander: 
     poster_cookies = await asyncio.to_thread(lambda: [session_cookie(u) for u in posters])
     port = free_port()
     log = LOG_DIR / f"uvicorn-N{n}.log"
-    server = start_server(port, log)
+    server = start_uvicorn(port, log, "--ws", "websockets-sansio", *UVICORN_ARGS)
     print(f"  uvicorn pid {server.pid} on port {port}, incident {incident.id}", flush=True)
     uri = f"ws://localhost:{port}/ws/incidents/{incident.id}/"
     origin = f"http://localhost:{port}"
@@ -507,7 +451,7 @@ async def run_room(n: int, viewers: list[User], posters: list[User], commander: 
         )
     finally:
         await close_all(members + sockets)
-        stop_server(server)
+        stop_uvicorn(server)
     text = log.read_text(errors="replace")
     result["drops"] = sum(1 for line in text.splitlines() if any(d in line for d in DROPS))
     result["warnings"] = sum(
