@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.dispatch import receiver
 
 from incidents.domain.lifecycle import DONE_STATES
-from incidents.signals import incident_declared, incident_state_changed, room_paged_people
+from incidents.signals import (
+    incident_declared,
+    incident_paging_requested,
+    incident_state_changed,
+    room_paged_people,
+)
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(incident_declared, dispatch_uid="escalations.start")
@@ -28,3 +37,26 @@ def paged_people(sender, incident_id: int, **kwargs) -> dict[int, dict]:
     from escalations.selectors import incident_paged_people
 
     return incident_paged_people(incident_id=incident_id)
+
+
+@receiver(incident_paging_requested, dispatch_uid="escalations.page_people")
+def page_requested_people(
+    sender, incident_id: int, actor_id: int, user_ids=(), message: str = "", **kwargs
+) -> None:
+    """Another app asks for people to be paged now (a vendor's escalation
+    contacts): paged as if the asker had chosen them on the paging card."""
+    from django.contrib.auth import get_user_model
+
+    from escalations.services import incident_page_people
+    from tscc.exceptions import ApplicationError
+
+    actor = get_user_model().objects.filter(id=actor_id, is_active=True).first()
+    if actor is None:
+        logger.warning("paging requested for incident %s by a missing user", incident_id)
+        return
+    try:
+        incident_page_people(
+            actor=actor, incident_id=incident_id, user_ids=list(user_ids), message=message
+        )
+    except ApplicationError as error:
+        logger.warning("paging requested for incident %s refused: %s", incident_id, error)

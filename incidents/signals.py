@@ -13,6 +13,11 @@ incident_severity_changed = Signal()  # incident_id, previous, current
 incident_state_changed = Signal()  # incident_id, previous, current
 incident_commander_changed = Signal()  # incident_id, user_id
 
+# Another app asks for people to be paged for an incident, now, beside its
+# policy (vendors: a vendor's escalation contacts when its trouble opens an
+# incident); escalations listens. actor_id is who asks (may act on it).
+incident_paging_requested = Signal()  # incident_id, actor_id, user_ids, message
+
 # Asked (not told) by the war room's presence panel: who was paged for the
 # incident. Receivers return {user_id: {"state": str, "label": str, "at": datetime}}
 # for people paged and not stood down; incidents reads the answers without

@@ -33,6 +33,7 @@ class VendorAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "team"]
     search_fields = ["code", "name", "name_zh", "contract_ref"]
     list_select_related = ["team", "owner"]
+    filter_horizontal = ["escalation_contacts"]
     inlines = [SiteInline, MembershipInline]
 
 

@@ -86,6 +86,17 @@ class Vendor(models.Model):
         verbose_name=_("accountable ops manager"),
         help_text=_("Automatic trouble incidents are declared in this person's name."),
     )
+    escalation_contacts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="vendor_escalations",
+        limit_choices_to={"role__in": sorted(OPERATIONS_ROLES), "is_active": True},
+        verbose_name=_("escalation contacts"),
+        help_text=_(
+            "Operations people paged at once, by their own notification rules, when trouble at "
+            "this vendor opens an incident (beside the owning team's policy)."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 

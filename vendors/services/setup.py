@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tscc.exceptions import InvalidInput
-from tscc.roles import Role
+from tscc.roles import OPERATIONS_ROLES, Role
 from vendors.exceptions import NotFound
 from vendors.models import Queue, Site, Vendor, VendorMembership, VendorToken
 from vendors.services.common import apply_and_save, ensure, get_visible
@@ -71,6 +71,35 @@ def vendor_update(*, actor, vendor_id: int, **fields: Any) -> Vendor:
     ensure(actor, "vendors.manage")
     vendor = get_visible(actor, Vendor, vendor_id, lock=True)
     return apply_and_save(vendor, fields, allowed=VENDOR_FIELDS, message=_("Check the vendor."))
+
+
+@transaction.atomic
+def vendor_set_escalation_contacts(*, actor, vendor_id: int, user_ids) -> Vendor:
+    """Who is paged at once when trouble at the vendor opens an incident:
+    active operations people (they are paged through escalations, by their
+    own notification rules)."""
+    from django.contrib.auth import get_user_model
+
+    ensure(actor, "vendors.manage")
+    vendor = get_visible(actor, Vendor, vendor_id, lock=True)
+    try:
+        ids = sorted({int(i) for i in user_ids})
+    except (TypeError, ValueError):
+        raise InvalidInput(
+            _("Check the vendor."), fields={"escalation_contacts": _("Not a valid choice.")}
+        ) from None
+    people = list(
+        get_user_model().objects.filter(
+            id__in=ids, is_active=True, role__in=[str(r) for r in OPERATIONS_ROLES]
+        )
+    )
+    if len(people) != len(ids):
+        raise InvalidInput(
+            _("Check the vendor."),
+            fields={"escalation_contacts": _("Only active people in operations can be paged.")},
+        )
+    vendor.escalation_contacts.set(people)
+    return vendor
 
 
 @transaction.atomic

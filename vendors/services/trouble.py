@@ -35,6 +35,7 @@ from incidents.domain.severity import ImpactAnswers
 from incidents.events import on_commit_notify
 from incidents.models import Category, Incident, Market
 from incidents.services import Declaration, incident_add_note, incident_declare
+from incidents.signals import incident_paging_requested, send_on_commit
 from tscc.exceptions import ApplicationError
 from vendors.domain.health import Health, Level, Reason, SiteStatus
 from vendors.models import IncidentImpact, Queue, QueueSnapshot, Site, Vendor, VendorMembership
@@ -180,6 +181,16 @@ def _raise_trouble(
         trouble_noted_at=now,
         created_at=now,
     )
+    contacts = list(vendor.escalation_contacts.values_list("id", flat=True))
+    if contacts:
+        # Paged at once beside the team's policy; escalations does the paging.
+        send_on_commit(
+            incident_paging_requested,
+            incident_id=incident.id,
+            actor_id=owner.id,
+            user_ids=contacts,
+            message=summary[:500],
+        )
     on_commit_notify(
         _lead_ids(vendor),
         text=_("%(reference)s opened: %(title)s")

@@ -250,3 +250,32 @@ def test_a_report_keeps_a_round_the_clock_queue_fresh_for_an_hour(lead, queue, h
     assert stale_reports_check(now=snapshot.taken_at + timedelta(minutes=59)) == []
     assert len(stale_reports_check(now=snapshot.taken_at + timedelta(minutes=60))) == 1
     assert "last figures for" in Incident.objects.get().summary
+
+
+def test_a_trouble_incident_pages_the_vendors_escalation_contacts(
+    make_user, manager, lead, queue, breached, django_capture_on_commit_callbacks
+):
+    """Paged at once through escalations (by their own rules), beside the
+    team's policy; a BPO lead cannot be an escalation contact."""
+    from escalations.models import Escalation, Page
+    from tscc.exceptions import InvalidInput
+    from tscc.roles import Role
+    from vendors.services import vendor_set_escalation_contacts
+
+    duty = make_user(Role.RESPONDER, username="vendor-duty")
+    with pytest.raises(InvalidInput) as refused:
+        vendor_set_escalation_contacts(
+            actor=manager, vendor_id=queue.vendor_id, user_ids=[duty.id, lead.id]
+        )
+    assert "escalation_contacts" in refused.value.fields
+    vendor_set_escalation_contacts(actor=manager, vendor_id=queue.vendor_id, user_ids=[duty.id])
+
+    post(lead, queue, breached(), django_capture_on_commit_callbacks)
+
+    incident = Incident.objects.get()
+    page = Page.objects.get(user=duty)
+    assert page.escalation.incident_id == incident.id
+    assert page.escalation.kind == Escalation.Kind.ADHOC
+    assert page.deliveries.exists()  # by duty's own notification rules
+    paged = TimelineEvent.objects.get(incident=incident, kind="page", data__action="paged_by")
+    assert paged.data["names"] == [str(duty)]
