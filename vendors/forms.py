@@ -156,3 +156,21 @@ def impact_targets(vendors, queues, sites) -> list:
                 )
             )
     return [(v.display_name, by_vendor[v.id]) for v in vendors]
+
+
+class ContactsForm(forms.Form):
+    """Who is paged at once when trouble at the vendor opens an incident."""
+
+    people = forms.ModelMultipleChoiceField(
+        label=_("Escalation contacts"),
+        queryset=None,
+        required=False,
+        help_text=_("Paged at once, by their own notification rules, beside the team's policy."),
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from tscc.forms import operations_people
+
+        super().__init__(*args, **kwargs)
+        self.fields["people"].queryset = operations_people().order_by("display_name", "id")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:vendor_id>/portal/", views.portal_as_vendor, name="portal-vendor"),
     path("<int:vendor_id>/impacts/", views.vendor_link_incident, name="link-incident"),
     path("<int:vendor_id>/tokens/", views.token_create, name="token-create"),
+    path("<int:vendor_id>/contacts/", views.contacts_save, name="contacts"),
     path(
         "<int:vendor_id>/tokens/<int:token_id>/revoke/",
         views.token_revoke,

@@ -2,7 +2,13 @@
 page and the incident page's impacted-vendors panel."""
 
 from vendors.views.board import board
-from vendors.views.detail import token_create, token_revoke, vendor_detail, vendor_link_incident
+from vendors.views.detail import (
+    contacts_save,
+    token_create,
+    token_revoke,
+    vendor_detail,
+    vendor_link_incident,
+)
 from vendors.views.impacts import incident_impact_link, incident_impact_unlink, incident_impacts
 from vendors.views.portal import (
     portal,
@@ -23,6 +29,7 @@ __all__ = [
     "site_status",
     "snapshot_create",
     "template_download",
+    "contacts_save",
     "token_create",
     "token_revoke",
     "upload",

@@ -22,7 +22,7 @@ from tscc.exceptions import ApplicationError
 from tscc.forms import apply_error
 from vendors import selectors, services
 from vendors.domain.health import vendor_health
-from vendors.forms import ImpactForm, TokenForm, impact_targets
+from vendors.forms import ContactsForm, ImpactForm, TokenForm, impact_targets
 from vendors.selectors import QueueRow, health_of, latest_snapshots, sees_every_vendor
 from vendors.views import present, reads
 from vendors.views.board import incident_chip, queue_row
@@ -236,6 +236,7 @@ def _detail(request, vendor, *, link_form=None, link_error="", status=200) -> Ht
         context["link_form"] = link_form or _impact_form(vendor, queues, sites)
         context["link_error"] = link_error
         context.update(_tokens_context(vendor))
+        context.update(_contacts_context(vendor))
     return render(request, "vendors/detail.html", context, status=status)
 
 
@@ -315,3 +316,41 @@ def token_revoke(request: HttpRequest, vendor_id: int, token_id: int) -> HttpRes
     if not request.htmx:
         return HttpResponseRedirect(reverse("vendors:detail", args=[vendor.id]) + "#tokens", 303)
     return _tokens_partial(request, vendor)
+
+
+def _contacts_context(vendor, *, form=None, saved: bool = False, error: str = "") -> dict:
+    contacts = list(vendor.escalation_contacts.order_by("display_name", "id"))
+    return {
+        "vendor": vendor,
+        "contacts": contacts,
+        "contacts_form": form or ContactsForm(initial={"people": [c.id for c in contacts]}),
+        "contacts_saved": saved,
+        "contacts_error": error,
+    }
+
+
+@require_POST
+@login_required
+def contacts_save(request: HttpRequest, vendor_id: int) -> HttpResponse:
+    """Set who is paged at once when trouble at the vendor opens an incident."""
+    vendor = _vendor(request, vendor_id)
+    if not request.user.has_perm("vendors.manage"):
+        raise PermissionDenied
+    form = ContactsForm(request.POST)
+    status = 422
+    if form.is_valid():
+        try:
+            services.vendor_set_escalation_contacts(
+                actor=request.user,
+                vendor_id=vendor.id,
+                user_ids=[p.id for p in form.cleaned_data["people"]],
+            )
+        except ApplicationError as exc:
+            status = apply_error(form, exc)
+        else:
+            if not request.htmx:
+                url = reverse("vendors:detail", args=[vendor.id]) + "#contacts"
+                return HttpResponseRedirect(url, 303)
+            return render(request, "vendors/_contacts.html", _contacts_context(vendor, saved=True))
+    context = _contacts_context(vendor, form=form, error=" ".join(form.non_field_errors()))
+    return render(request, "vendors/_contacts.html", context, status=status)
