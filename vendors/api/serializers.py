@@ -300,6 +300,13 @@ class VendorInputSerializer(serializers.Serializer):
         queryset=get_user_model().objects.filter(is_active=True), allow_null=True, required=False
     )
     is_active = serializers.BooleanField(required=False)
+    escalation_contacts = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=50,
+        required=False,
+        help_text="Write-only: ids of operations people paged at once when trouble at the "
+        "vendor opens an incident (replaces the list).",
+    )
 
 
 class SiteStatusInputSerializer(serializers.Serializer):

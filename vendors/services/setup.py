@@ -63,14 +63,24 @@ def vendor_create(*, actor, **fields: Any) -> Vendor:
     The owner must be an operations user: trouble incidents are declared in
     their name."""
     ensure(actor, "vendors.manage")
-    return apply_and_save(Vendor(), fields, allowed=VENDOR_FIELDS, message=_("Check the vendor."))
+    contacts = fields.pop("escalation_contacts", None)
+    vendor = apply_and_save(Vendor(), fields, allowed=VENDOR_FIELDS, message=_("Check the vendor."))
+    if contacts is not None:
+        vendor_set_escalation_contacts(actor=actor, vendor_id=vendor.id, user_ids=contacts)
+    return vendor
 
 
 @transaction.atomic
 def vendor_update(*, actor, vendor_id: int, **fields: Any) -> Vendor:
+    """Change a vendor's fields; `escalation_contacts` (user ids) replaces
+    who is paged when its trouble opens an incident."""
     ensure(actor, "vendors.manage")
     vendor = get_visible(actor, Vendor, vendor_id, lock=True)
-    return apply_and_save(vendor, fields, allowed=VENDOR_FIELDS, message=_("Check the vendor."))
+    contacts = fields.pop("escalation_contacts", None)
+    vendor = apply_and_save(vendor, fields, allowed=VENDOR_FIELDS, message=_("Check the vendor."))
+    if contacts is not None:
+        vendor_set_escalation_contacts(actor=actor, vendor_id=vendor.id, user_ids=contacts)
+    return vendor
 
 
 @transaction.atomic

@@ -428,3 +428,21 @@ def test_the_schema_documents_every_vendors_operation():
             assert "404" in op["responses"], (path, method)
     security = schema["components"]["securitySchemes"]
     assert "vendorToken" in security
+
+
+def test_a_vendors_escalation_contacts_are_set_through_the_api(
+    api_as, make_user, manager, vendor, lead
+):
+    from tscc.roles import Role
+
+    duty = make_user(Role.RESPONDER, username="duty-api")
+    api = api_as(manager)
+    changed = api.patch(f"/{vendor.id}/", {"escalation_contacts": [duty.id]})
+    assert changed.status_code == 200, changed.content
+    assert list(vendor.escalation_contacts.all()) == [duty]
+    refused = api.patch(f"/{vendor.id}/", {"contacts": "x", "escalation_contacts": [lead.id]})
+    assert refused.status_code == 400
+    assert "escalation_contacts" in refused.json()["fields"]
+    vendor.refresh_from_db()
+    assert list(vendor.escalation_contacts.all()) == [duty]  # nothing half-changed
+    assert vendor.contacts != "x"
