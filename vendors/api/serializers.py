@@ -309,6 +309,75 @@ class VendorInputSerializer(serializers.Serializer):
     )
 
 
+# The largest value of a PositiveIntegerField on every database Django supports.
+MAX_COUNT = 2_147_483_647
+
+
+class SiteInputSerializer(serializers.Serializer):
+    """A site's details (POST: name, city, country and time zone required;
+    PATCH: any). Not its status: that changes through POST
+    sites/{id}/status/, with a reason, and keeps a history."""
+
+    name = serializers.CharField(max_length=120, help_text="Unique per vendor.")
+    name_zh = serializers.CharField(max_length=120, allow_blank=True, required=False)
+    city = serializers.CharField(max_length=80)
+    country = serializers.CharField(max_length=2, help_text="ISO 3166 code, e.g. PH.")
+    time_zone = serializers.CharField(max_length=64, help_text="IANA time zone, e.g. Asia/Manila.")
+    seats = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class SiteCreateInputSerializer(SiteInputSerializer):
+    """A new site (operational) of the vendor `vendor_id`."""
+
+    vendor_id = serializers.IntegerField(min_value=1)
+
+
+class QueueInputSerializer(serializers.Serializer):
+    """A queue's fields (POST: code and name required; PATCH: any). `site_id`
+    (optional, null for none) must be a site of the queue's vendor."""
+
+    site_id = serializers.IntegerField(min_value=1, allow_null=True, required=False)
+    code = serializers.SlugField(max_length=40, help_text="Unique per vendor.")
+    name = serializers.CharField(max_length=120)
+    name_zh = serializers.CharField(max_length=120, allow_blank=True, required=False)
+    content_type = serializers.CharField(max_length=40, allow_blank=True, required=False)
+    market = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    language = serializers.CharField(max_length=20, allow_blank=True, required=False)
+    policy_area = serializers.CharField(max_length=60, allow_blank=True, required=False)
+    sla_percent = serializers.FloatField(min_value=1, max_value=100, required=False)
+    sla_minutes = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, required=False)
+    planned_headcount = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
+    staffed_from = serializers.TimeField(required=False, help_text="Local time of the site.")
+    staffed_to = serializers.TimeField(
+        required=False,
+        help_text="Local time of the site; earlier than the start runs past midnight; "
+        "equal is 24 hours.",
+    )
+    staffed_days = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=7),
+        min_length=1,
+        max_length=7,
+        required=False,
+        help_text="ISO weekdays the shift starts on, 1 (Monday) to 7 (Sunday).",
+    )
+    stale_after_minutes = serializers.IntegerField(min_value=5, max_value=MAX_COUNT, required=False)
+    warn_attainment = serializers.FloatField(
+        min_value=0,
+        max_value=100,
+        allow_null=True,
+        required=False,
+        help_text="Null: 2 points above the SLA target.",
+    )
+    is_active = serializers.BooleanField(required=False)
+
+
+class QueueCreateInputSerializer(QueueInputSerializer):
+    """A new queue of the vendor `vendor_id`."""
+
+    vendor_id = serializers.IntegerField(min_value=1)
+
+
 class SiteStatusInputSerializer(serializers.Serializer):
     status = site_status_field()
     reason = serializers.CharField(

@@ -3,6 +3,7 @@ incidents. See vendors.api.common for who sees what."""
 
 from __future__ import annotations
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -39,11 +40,15 @@ from vendors.api.serializers import (
     MAX_BULK_ROWS,
     BulkCreatedOutputSerializer,
     BulkErrorOutputSerializer,
+    QueueCreateInputSerializer,
     QueueDetailOutputSerializer,
     QueueFilterSerializer,
+    QueueInputSerializer,
     QueueOutputSerializer,
+    SiteCreateInputSerializer,
     SiteDetailOutputSerializer,
     SiteFilterSerializer,
+    SiteInputSerializer,
     SiteOutputSerializer,
     SiteStatusChangeOutputSerializer,
     SiteStatusInputSerializer,
@@ -61,6 +66,8 @@ from vendors.models import QueueSnapshot, SiteStatusChange
 TAGS = ["vendors"]
 MAX_BULK_BYTES = 16 * 1024 * 1024
 RECENT_CHANGES = 20
+# A site's status fields change only through sites/<id>/status/.
+SITE_STATUS_FIELDS = ("status", "status_reason", "status_changed_at")
 
 
 def _id(name: str, description: str) -> OpenApiParameter:
@@ -161,8 +168,16 @@ class VendorIncidentListApi(VendorBaseApi):
 # --- sites --------------------------------------------------------------------------
 
 
-class SiteListApi(VendorBaseApi):
-    """The sites the caller may see, by id; `vendor` filters."""
+def _site_detail(actor, site_id: int, status_code: int = status.HTTP_200_OK):
+    site = or_404(selectors.site_for(actor, site_id), "site")
+    site.recent_changes = list(site.status_changes.order_by("-at", "-id")[:RECENT_CHANGES])
+    return ok(SiteDetailOutputSerializer(site).data, status_code)
+
+
+class SiteListApi(VendorManageApi):
+    """GET: the sites the caller may see, by id; `vendor` filters. POST (ops
+    managers and admins): create a site of the vendor `vendor_id`
+    (operational); 201 with its detail."""
 
     @extend_schema(
         operation_id="v1_vendors_sites_list",
@@ -180,9 +195,23 @@ class SiteListApi(VendorBaseApi):
         page = page_of(paginator, sites, request, self)
         return paginator.get_paginated_response(SiteOutputSerializer(page, many=True).data)
 
+    @extend_schema(
+        operation_id="v1_vendors_sites_create",
+        summary="Create a site",
+        tags=TAGS,
+        request=SiteCreateInputSerializer,
+        responses={201: SiteDetailOutputSerializer, **DETAIL_WRITE_ERRORS},
+    )
+    def post(self, request):
+        data = parse(SiteCreateInputSerializer, request.data)
+        site = services.site_create(actor=request.user, **data)
+        return _site_detail(request.user, site.id, status.HTTP_201_CREATED)
 
-class SiteDetailApi(VendorBaseApi):
-    """One site with its latest status changes (newest first, at most 20)."""
+
+class SiteDetailApi(VendorManageApi):
+    """GET: one site with its latest status changes (newest first, at most
+    20). PATCH (ops managers and admins): change its details; not its status
+    (400 on `status`: that is POST sites/<id>/status/, with a reason)."""
 
     @extend_schema(
         operation_id="v1_vendors_sites_retrieve",
@@ -191,9 +220,31 @@ class SiteDetailApi(VendorBaseApi):
         responses={200: SiteDetailOutputSerializer, **DETAIL_ERRORS},
     )
     def get(self, request, site_id: int):
-        site = or_404(selectors.site_for(self.actor(), site_id), "site")
-        site.recent_changes = list(site.status_changes.order_by("-at", "-id")[:RECENT_CHANGES])
-        return ok(SiteDetailOutputSerializer(site).data)
+        return _site_detail(self.actor(), site_id)
+
+    @extend_schema(
+        operation_id="v1_vendors_sites_partial_update",
+        summary="Change a site's details",
+        description="Not its status: `status` is refused (400); "
+        "use POST sites/{site_id}/status/, which takes a reason and keeps the history.",
+        tags=TAGS,
+        request=SiteInputSerializer(partial=True),
+        responses={200: SiteDetailOutputSerializer, **DETAIL_WRITE_ERRORS},
+    )
+    def patch(self, request, site_id: int):
+        body = request.data
+        if isinstance(body, dict) and any(name in body for name in SITE_STATUS_FIELDS):
+            url = reverse("api-vendor-site-status", kwargs={"site_id": site_id})
+            message = _("A site's status changes through POST %(url)s, with a reason.") % {
+                "url": url
+            }
+            raise InvalidInput(
+                _("Check the site."),
+                fields={name: message for name in SITE_STATUS_FIELDS if name in body},
+            )
+        data = parse(SiteInputSerializer, body, partial=True)
+        services.site_update(actor=request.user, site_id=site_id, **data)
+        return _site_detail(request.user, site_id)
 
 
 class SiteStatusApi(VendorBaseApi):
@@ -224,11 +275,27 @@ class SiteStatusApi(VendorBaseApi):
 # --- queues -------------------------------------------------------------------------
 
 
-class QueueListApi(VendorBaseApi):
-    """The queues the caller may see, by id, each with its health now and
-    the time of its latest figures. `vendor` and `site` filter; `health`
+def _queue_detail(actor, queue_id: int, status_code: int = status.HTTP_200_OK):
+    queue = or_404(selectors.queue_for(actor, queue_id), "queue")
+    latest, health = queue_healths([queue], timezone.now())
+    context = {"latest": latest, "health": health}
+    return ok(QueueDetailOutputSerializer(queue, context=context).data, status_code)
+
+
+def _queue_fields(data: dict) -> dict:
+    """The service's fields from the validated body: `site_id` is `site`."""
+    if "site_id" in data:
+        data["site"] = data.pop("site_id")
+    return data
+
+
+class QueueListApi(VendorManageApi):
+    """GET: the queues the caller may see, by id, each with its health now
+    and the time of its latest figures. `vendor` and `site` filter; `health`
     (repeatable: ok, unknown, warn, stale, breach) keeps the queues at those
-    levels. A fixed number of queries whatever the number of queues."""
+    levels. A fixed number of queries whatever the number of queues. POST
+    (ops managers and admins): create a queue of the vendor `vendor_id`, at
+    one of its sites (`site_id`, optional); 201 with its detail."""
 
     @extend_schema(
         operation_id="v1_vendors_queues_list",
@@ -273,10 +340,24 @@ class QueueListApi(VendorBaseApi):
             QueueOutputSerializer(page, many=True, context=context).data
         )
 
+    @extend_schema(
+        operation_id="v1_vendors_queues_create",
+        summary="Create a queue",
+        tags=TAGS,
+        request=QueueCreateInputSerializer,
+        responses={201: QueueDetailOutputSerializer, **DETAIL_WRITE_ERRORS},
+    )
+    def post(self, request):
+        data = _queue_fields(dict(parse(QueueCreateInputSerializer, request.data)))
+        queue = services.queue_create(actor=request.user, **data)
+        return _queue_detail(request.user, queue.id, status.HTTP_201_CREATED)
 
-class QueueDetailApi(VendorBaseApi):
-    """One queue with its targets, latest snapshot, health level and
-    reasons, and the projected minutes to an SLA breach."""
+
+class QueueDetailApi(VendorManageApi):
+    """GET: one queue with its targets, latest snapshot, health level and
+    reasons, and the projected minutes to an SLA breach. PATCH (ops managers
+    and admins): change its fields (`site_id`: one of its vendor's sites, or
+    null)."""
 
     @extend_schema(
         operation_id="v1_vendors_queues_retrieve",
@@ -285,10 +366,19 @@ class QueueDetailApi(VendorBaseApi):
         responses={200: QueueDetailOutputSerializer, **DETAIL_ERRORS},
     )
     def get(self, request, queue_id: int):
-        queue = or_404(selectors.queue_for(self.actor(), queue_id), "queue")
-        latest, health = queue_healths([queue], timezone.now())
-        context = {"latest": latest, "health": health}
-        return ok(QueueDetailOutputSerializer(queue, context=context).data)
+        return _queue_detail(self.actor(), queue_id)
+
+    @extend_schema(
+        operation_id="v1_vendors_queues_partial_update",
+        summary="Change a queue",
+        tags=TAGS,
+        request=QueueInputSerializer(partial=True),
+        responses={200: QueueDetailOutputSerializer, **DETAIL_WRITE_ERRORS},
+    )
+    def patch(self, request, queue_id: int):
+        data = _queue_fields(dict(parse(QueueInputSerializer, request.data, partial=True)))
+        services.queue_update(actor=request.user, queue_id=queue_id, **data)
+        return _queue_detail(request.user, queue_id)
 
 
 # --- snapshots ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.vendors.api.conftest import token_api
 from tests.vendors.conftest import minutes_ago
 from vendors import services
-from vendors.models import QueueSnapshot, SiteStatusChange, Vendor
+from vendors.models import Queue, QueueSnapshot, Site, SiteStatusChange, Vendor
 
 pytestmark = pytest.mark.django_db
 
@@ -199,6 +199,23 @@ def test_query_counts_do_not_grow_with_rows(api_as, manager, vendor, queue, path
     few = _queries(api, path)
     _grow(manager, 4, 1)
     services.queue_create(actor=manager, vendor_id=vendor.id, code="extra", name="Extra")
+    # Rows made through the API count the same as any other.
+    site = api.post(
+        "/sites/",
+        {
+            "vendor_id": vendor.id,
+            "name": "Davao",
+            "city": "Davao",
+            "country": "PH",
+            "time_zone": "UTC",
+        },
+    )
+    assert site.status_code == 201, site.content
+    made = api.post(
+        "/queues/",
+        {"vendor_id": vendor.id, "site_id": site.json()["id"], "code": "api", "name": "API"},
+    )
+    assert made.status_code == 201, made.content
     assert _queries(api, path) == few
 
 
@@ -350,6 +367,214 @@ def test_manage_vendors(api_as, manager, team, vendor):
     assert api.post("/", {"name": "No code"}).status_code == 400
     assert api.patch("/999999/", {"name": "x"}).status_code == 404
     assert Vendor.objects.count() == 2
+
+
+# --- sites and queues ----------------------------------------------------------------
+
+
+def field_errors(response) -> dict:
+    """A 400's errors by field: `{field: [errors]}` from a serializer, or the
+    `fields` of `{code, detail, fields}` from a service's rule."""
+    assert response.status_code == 400, (response.status_code, response.content)
+    body = response.json()
+    return body["fields"] if body.get("code") == "invalid" else body
+
+
+def _rows() -> tuple:
+    return (
+        list(Site.objects.order_by("id").values()),
+        list(Queue.objects.order_by("id").values()),
+        SiteStatusChange.objects.count(),
+    )
+
+
+NEW_SITE = {"name": "Davao", "city": "Davao", "country": "PH", "time_zone": "Asia/Manila"}
+
+
+def test_manage_sites(api_as, manager, vendor, site):
+    api = api_as(manager)
+    response = api.post("/sites/", {"vendor_id": vendor.id, **NEW_SITE, "seats": 120})
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["vendor"] == vendor.id and body["name"] == "Davao" and body["seats"] == 120
+    assert body["status"] == "operational" and body["status_changes"] == []
+    created = Site.objects.get(id=body["id"])
+    assert (created.vendor_id, created.time_zone, created.is_active) == (
+        vendor.id,
+        "Asia/Manila",
+        True,
+    )
+
+    response = api.patch(f"/sites/{site.id}/", {"name_zh": "马尼拉", "seats": 350})
+    assert response.status_code == 200, response.content
+    assert response.json()["seats"] == 350 and response.json()["name_zh"] == "马尼拉"
+    site.refresh_from_db()
+    assert (site.name, site.name_zh, site.seats) == ("Manila", "马尼拉", 350)
+    assert api.patch("/sites/999999/", {"seats": 1}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"time_zone": "Mars/Olympus"}, "time_zone"),
+        ({"seats": -1}, "seats"),
+        ({"country": "PHL"}, "country"),
+        ({"city": ""}, "city"),
+        ({"name": "x" * 121}, "name"),
+        ({"vendor_id": "abc"}, "vendor_id"),
+        ({"vendor_id": None}, "vendor_id"),
+    ],
+)
+def test_bad_site_input_is_400_and_writes_nothing(api_as, manager, vendor, site, body, field):
+    before = _rows()
+    response = api_as(manager).post("/sites/", {"vendor_id": vendor.id, **NEW_SITE, **body})
+    assert field in field_errors(response)
+    assert _rows() == before
+
+
+def test_a_missing_vendor_is_404_and_a_site_name_is_unique_per_vendor(
+    api_as, manager, vendor, other_vendor
+):
+    api = api_as(manager)
+    before = _rows()
+    assert api.post("/sites/", {"vendor_id": 999_999, **NEW_SITE}).status_code == 404
+    assert api.post("/sites/", {**NEW_SITE}).status_code == 400
+    assert _rows() == before
+    assert api.post("/sites/", {"vendor_id": vendor.id, **NEW_SITE}).status_code == 201
+    again = api.post("/sites/", {"vendor_id": vendor.id, **NEW_SITE})
+    assert again.status_code == 400
+    # Another vendor may have a site of the same name.
+    assert api.post("/sites/", {"vendor_id": other_vendor.id, **NEW_SITE}).status_code == 201
+
+
+def test_bad_site_patch_is_400_and_changes_nothing(api_as, manager, site):
+    api = api_as(manager)
+    before = _rows()
+    assert "time_zone" in field_errors(api.patch(f"/sites/{site.id}/", {"time_zone": "Nowhere"}))
+    assert "seats" in field_errors(api.patch(f"/sites/{site.id}/", {"seats": -5, "city": "Cebu"}))
+    assert _rows() == before
+
+
+def test_a_site_s_status_is_not_patched(api_as, manager, site):
+    before = _rows()
+    response = api_as(manager).patch(
+        f"/sites/{site.id}/", {"status": "down", "status_reason": "Power", "seats": 1}
+    )
+    fields = field_errors(response)
+    assert set(fields) == {"status", "status_reason"}
+    assert f"/api/v1/vendors/sites/{site.id}/status/" in fields["status"]
+    assert _rows() == before
+    site.refresh_from_db()
+    assert site.status == "operational" and site.seats == 300
+
+
+NEW_QUEUE = {"code": "tl-live", "name": "Tagalog live"}
+
+
+def test_manage_queues(api_as, manager, vendor, site, queue):
+    api = api_as(manager)
+    response = api.post(
+        "/queues/",
+        {
+            "vendor_id": vendor.id,
+            "site_id": site.id,
+            **NEW_QUEUE,
+            "language": "tl",
+            "sla_percent": 90,
+            "sla_minutes": 15,
+            "planned_headcount": 12,
+            "staffed_from": "22:00",
+            "staffed_to": "06:00",
+            "staffed_days": [1, 2, 3, 4, 5],
+            "warn_attainment": 93.5,
+        },
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert (body["vendor"], body["site"], body["code"]) == (vendor.id, site.id, "tl-live")
+    assert body["staffed_from"] == "22:00:00" and body["staffed_days"] == [1, 2, 3, 4, 5]
+    assert body["latest_snapshot"] is None and body["health"]["level"] == "unknown"
+    created = Queue.objects.get(id=body["id"])
+    assert (created.sla_percent, created.sla_minutes, created.planned_headcount) == (90, 15, 12)
+    assert created.warn_attainment == 93.5 and created.language == "tl"
+
+    no_site = api.post("/queues/", {"vendor_id": vendor.id, "code": "misc", "name": "Misc"})
+    assert no_site.status_code == 201 and no_site.json()["site"] is None
+
+    response = api.patch(f"/queues/{queue.id}/", {"planned_headcount": 25, "site_id": None})
+    assert response.status_code == 200, response.content
+    assert response.json()["planned_headcount"] == 25 and response.json()["site"] is None
+    queue.refresh_from_db()
+    assert queue.planned_headcount == 25 and queue.site_id is None
+    assert queue.code == "en-video" and queue.sla_minutes == 30
+    assert api.patch("/queues/999999/", {"name": "x"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"planned_headcount": -1}, "planned_headcount"),
+        ({"site_id": "other"}, "site"),
+        ({"site_id": 999_999}, "site"),
+        ({"code": "en-video"}, "code"),
+        ({"code": "not a slug"}, "code"),
+        ({"sla_percent": 0}, "sla_percent"),
+        ({"stale_after_minutes": 2}, "stale_after_minutes"),
+        ({"staffed_days": [0, 8]}, "staffed_days"),
+        ({"staffed_days": []}, "staffed_days"),
+        ({"staffed_from": "25:00"}, "staffed_from"),
+        ({"warn_attainment": 101}, "warn_attainment"),
+    ],
+)
+def test_bad_queue_input_is_400_and_writes_nothing(
+    api_as, manager, vendor, queue, other_site, body, field
+):
+    if body.get("site_id") == "other":
+        body = {"site_id": other_site.id}
+    before = _rows()
+    response = api_as(manager).post("/queues/", {"vendor_id": vendor.id, **NEW_QUEUE, **body})
+    assert field in field_errors(response)
+    assert _rows() == before
+
+
+def test_bad_queue_patch_is_400_and_changes_nothing(api_as, manager, queue, other_site):
+    api = api_as(manager)
+    before = _rows()
+    response = api.patch(f"/queues/{queue.id}/", {"site_id": other_site.id, "name": "Moved"})
+    assert field_errors(response) == {"site": "The site belongs to another vendor."}
+    response = api.patch(f"/queues/{queue.id}/", {"planned_headcount": -3, "name": "Moved"})
+    assert "planned_headcount" in field_errors(response)
+    assert api.post("/queues/", {"vendor_id": 999_999, **NEW_QUEUE}).status_code == 404
+    assert _rows() == before
+
+
+@pytest.mark.parametrize("who", ["lead", "token", "responder"])
+def test_only_ops_managers_manage_sites_and_queues(
+    api_as, make_user, lead, tokens, vendor, site, queue, who
+):
+    from tscc.roles import Role
+
+    api = {
+        "lead": lambda: api_as(lead),
+        "token": lambda: token_api(tokens.secret_a),
+        "responder": lambda: api_as(make_user(Role.RESPONDER)),
+    }[who]()
+    before = _rows()
+    answers = [
+        api.post("/sites/", {"vendor_id": vendor.id, **NEW_SITE}),
+        api.patch(f"/sites/{site.id}/", {"seats": 1}),
+        api.post("/queues/", {"vendor_id": vendor.id, **NEW_QUEUE}),
+        api.patch(f"/queues/{queue.id}/", {"planned_headcount": 1}),
+        # Refused before any lookup: an id that does not exist is 403 too.
+        api.patch("/queues/999999/", {"planned_headcount": 1}),
+        api.patch("/sites/999999/", {"status": "down"}),
+    ]
+    assert [r.status_code for r in answers] == [403] * len(answers)
+    assert {r.json()["code"] for r in answers} == {"not_allowed"}
+    assert _rows() == before
+    # Reading is unchanged.
+    assert api.get(f"/sites/{site.id}/").status_code == 200
+    assert api.get(f"/queues/{queue.id}/").status_code == 200
 
 
 # --- tokens -------------------------------------------------------------------------

@@ -11,8 +11,9 @@ revoked token of A, and nobody.
   filtered on A come back without A's rows. (A bulk upload for A's queue is
   400 with "No such queue." on each row: it is a per-row report, and it
   says the same of ids that do not exist.)
-- Managing vendors is for ops managers (and admins) only: 403 to everyone
-  else, tokens included, before any id is looked up.
+- Managing vendors, sites and queues (creating and changing them) is for
+  ops managers (and admins) only: 403 to everyone else, tokens and A's own
+  lead included, before any id is looked up.
 - Responders and executives read everything and report nothing (403).
 - A revoked token is 401; no credentials at all, 403.
 """
@@ -24,7 +25,7 @@ from django.urls import URLPattern
 
 from tests.vendors.conftest import minutes_ago
 from vendors.api import urls as vendor_urls
-from vendors.models import QueueSnapshot, Site, SiteStatusChange, Vendor
+from vendors.models import Queue, QueueSnapshot, Site, SiteStatusChange, Vendor
 
 PRINCIPALS = (
     "manager",
@@ -104,7 +105,26 @@ CASES = {
         LIST,
         lambda w: w.site.id,
     ),
+    ("api-vendor-sites", "post"): (
+        lambda w: (
+            "/sites/",
+            {
+                "vendor_id": w.vendor.id,
+                "name": "Davao",
+                "city": "Davao",
+                "country": "PH",
+                "time_zone": "Asia/Manila",
+            },
+        ),
+        CREATE,
+        None,
+    ),
     ("api-vendor-site", "get"): (lambda w: (f"/sites/{w.site.id}/", None), READ, None),
+    ("api-vendor-site", "patch"): (
+        lambda w: (f"/sites/{w.site.id}/", {"seats": 320}),
+        MANAGE,
+        None,
+    ),
     ("api-vendor-site-status", "post"): (
         lambda w: (f"/sites/{w.site.id}/status/", {"status": "degraded", "reason": "Typhoon"}),
         REPORT,
@@ -115,7 +135,20 @@ CASES = {
         LIST,
         lambda w: w.queue.id,
     ),
+    ("api-vendor-queues", "post"): (
+        lambda w: (
+            "/queues/",
+            {"vendor_id": w.vendor.id, "site_id": w.site.id, "code": "tl-live", "name": "Live"},
+        ),
+        CREATE,
+        None,
+    ),
     ("api-vendor-queue", "get"): (lambda w: (f"/queues/{w.queue.id}/", None), READ, None),
+    ("api-vendor-queue", "patch"): (
+        lambda w: (f"/queues/{w.queue.id}/", {"planned_headcount": 25}),
+        MANAGE,
+        None,
+    ),
     ("api-vendor-snapshots", "get"): (
         lambda w: (f"/snapshots/?vendor={w.vendor.id}", None),
         LIST,
@@ -153,7 +186,8 @@ def _state() -> tuple:
         QueueSnapshot.objects.count(),
         SiteStatusChange.objects.count(),
         list(Vendor.objects.order_by("id").values_list("contacts", flat=True)),
-        list(Site.objects.order_by("id").values_list("status", flat=True)),
+        list(Site.objects.order_by("id").values_list("status", "name", "seats")),
+        list(Queue.objects.order_by("id").values_list("code", "site_id", "planned_headcount")),
     )
 
 
