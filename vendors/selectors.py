@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, F, OuterRef, Prefetch, QuerySet, Subquery, Sum
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import NullIf, TruncWeek
 
 from incidents.domain.lifecycle import OPEN_STATES
@@ -176,20 +176,23 @@ def figures_of(snapshot: QueueSnapshot) -> Figures:
     )
 
 
-def latest_snapshots(queue_ids: Iterable[int]) -> dict[int, QueueSnapshot]:
-    """The latest snapshot of each queue, by queue id (two queries for any
-    number of queues; uses the (queue, -taken_at) index)."""
-    queue_ids = list(queue_ids)
-    if not queue_ids:
-        return {}
-    latest = QueueSnapshot.objects.filter(queue=OuterRef("pk")).order_by("-taken_at", "-id")
-    ids = (
-        Queue.objects.filter(id__in=queue_ids)
-        .annotate(latest_id=Subquery(latest.values("id")[:1]))
-        .values_list("latest_id", flat=True)
-    )
-    snapshots = QueueSnapshot.objects.filter(id__in=[i for i in ids if i is not None])
-    return {s.queue_id: s for s in snapshots}
+def latest_snapshots(queue_ids: Iterable[int] | QuerySet[Queue]) -> dict[int, QueueSnapshot]:
+    """The latest snapshot of each queue, by queue id: one query for any
+    number of queues. `queue_ids` are ids, or a Queue queryset (then used as
+    a subquery, so no id list is sent). Each queue's newest row comes from
+    the (queue, -taken_at) index (a queue has one snapshot per moment, so
+    taken_at alone orders them); no sort over a queue's history."""
+    if isinstance(queue_ids, QuerySet):
+        queues = queue_ids.order_by()
+    else:
+        queue_ids = list(queue_ids)
+        if not queue_ids:
+            return {}
+        queues = Queue.objects.filter(id__in=queue_ids)
+    latest = QueueSnapshot.objects.filter(queue=OuterRef("pk")).order_by("-taken_at")
+    ids = queues.annotate(latest_id=Subquery(latest.values("id")[:1])).values("latest_id")
+    # order_by(): the default ordering would join the queue and vendor tables to sort.
+    return {s.queue_id: s for s in QueueSnapshot.objects.filter(id__in=ids).order_by()}
 
 
 def health_of(queue: Queue, snapshot: QueueSnapshot | None, now: datetime) -> Health:
@@ -218,33 +221,56 @@ def vendor_board(*, viewer, now: datetime, series_hours: int = 24) -> list[Vendo
     the viewer may see, with its sites, its active queues, each queue's
     latest snapshot, health and a series of (taken_at, sla_attainment,
     backlog) for sparklines over the last `series_hours` (0: none), and the
-    vendor's health. Six queries whatever the number of rows."""
-    vendors = list(
-        vendors_visible_to(viewer)
-        .filter(is_active=True)
-        .prefetch_related(
-            Prefetch("sites", queryset=Site.objects.filter(is_active=True).order_by("name", "id")),
-        )
+    vendor's health. Five queries whatever the number of rows: vendors,
+    their sites, queues, latest snapshots, series. The snapshot queries take
+    the queues as a subquery (no list of hundreds of ids to plan), and the
+    series comes as plain tuples, not model instances."""
+    vendors = list(vendors_visible_to(viewer).filter(is_active=True))
+    if not vendors:
+        return []
+    vendor_by_id = {v.id: v for v in vendors}
+    queue_qs = Queue.objects.filter(vendor_id__in=list(vendor_by_id), is_active=True)
+    # One query for the sites: the vendors' own (the active ones are listed),
+    # and any a queue points at (for its time zone), instead of a Site per
+    # queue from a join.
+    sites = list(
+        Site.objects.filter(
+            Q(vendor_id__in=list(vendor_by_id)) | Q(id__in=queue_qs.values("site_id"))
+        ).order_by("name", "id")
     )
-    queues = list(
-        Queue.objects.filter(vendor__in=[v.id for v in vendors], is_active=True)
-        .select_related("site")
-        .order_by("vendor_id", "name", "id")
-    )
-    snapshots = latest_snapshots(q.id for q in queues)
-    series: dict[int, list] = defaultdict(list)
+    site_by_id = {s.id: s for s in sites}
+    active_sites: dict[int, list[Site]] = defaultdict(list)
+    site_vendor = Site.vendor.field
+    for site in sites:
+        vendor = vendor_by_id.get(site.vendor_id)
+        if vendor is not None:
+            site_vendor.set_cached_value(site, vendor)
+            if site.is_active:
+                active_sites[site.vendor_id].append(site)
+    queues = list(queue_qs.order_by("vendor_id", "name", "id"))
+    queue_site, queue_vendor = Queue.site.field, Queue.vendor.field
+    for queue in queues:
+        queue_vendor.set_cached_value(queue, vendor_by_id[queue.vendor_id])
+        site = site_by_id.get(queue.site_id)
+        if site is not None:  # None: no site (or one moved to since: loaded lazily)
+            queue_site.set_cached_value(queue, site)
+    snapshots = latest_snapshots(queue_qs) if queues else {}
+    series: dict[int, list] = {}
     if series_hours and queues:
         rows = (
             QueueSnapshot.objects.filter(
-                queue_id__in=[q.id for q in queues],
+                queue_id__in=queue_qs.values("id"),
                 taken_at__gte=now - timedelta(hours=series_hours),
                 taken_at__lte=now,
             )
             .order_by("queue_id", "taken_at")
             .values_list("queue_id", "taken_at", "sla_attainment", "backlog")
         )
+        current, points = None, []
         for queue_id, taken_at, attainment, backlog in rows:
-            series[queue_id].append((taken_at, attainment, backlog))
+            if queue_id != current:
+                current, points = queue_id, series.setdefault(queue_id, [])
+            points.append((taken_at, attainment, backlog))
     by_vendor: dict[int, list[QueueRow]] = defaultdict(list)
     for queue in queues:
         snapshot = snapshots.get(queue.id)
@@ -253,10 +279,10 @@ def vendor_board(*, viewer, now: datetime, series_hours: int = 24) -> list[Vendo
         )
     board = []
     for vendor in vendors:
-        sites = list(vendor.sites.all())
+        vendor_sites = active_sites.get(vendor.id, [])
         rows = by_vendor.get(vendor.id, [])
-        health = vendor_health((r.health for r in rows), (s.status for s in sites))
-        board.append(VendorRow(vendor, sites, rows, health))
+        health = vendor_health((r.health for r in rows), (s.status for s in vendor_sites))
+        board.append(VendorRow(vendor, vendor_sites, rows, health))
     return board
 
 

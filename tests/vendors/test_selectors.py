@@ -139,10 +139,10 @@ def test_board_queries_do_not_grow_with_rows(
         assert snapshots_import(actor=manager, rows=rows).ok
 
     grow(1)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         small = selectors.vendor_board(viewer=manager, now=timezone.now())
     grow(15)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         large = selectors.vendor_board(viewer=manager, now=timezone.now())
     assert sum(len(r.queues) for r in large) > sum(len(r.queues) for r in small)
 
@@ -162,6 +162,62 @@ def test_latest_snapshots_picks_the_newest(manager, queue, healthy):
     new = snapshot_post(actor=manager, queue_id=queue.id, fields=healthy())
     assert selectors.latest_snapshots([queue.id]) == {queue.id: new}
     assert old.id != new.id
+
+
+def test_latest_snapshots_take_ids_or_a_queryset_in_one_query(
+    manager, queue, other_queue, healthy, django_assert_num_queries
+):
+    from vendors.models import Queue
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    for minutes in (90, 30, 60):
+        snapshot_post(
+            actor=manager,
+            queue_id=queue.id,
+            fields=healthy(taken_at=now - timedelta(minutes=minutes), backlog=minutes),
+        )
+    silent = queue_create(actor=manager, vendor_id=queue.vendor_id, code="quiet", name="Quiet")
+    ids = [queue.id, other_queue.id, silent.id]
+    with django_assert_num_queries(1):
+        by_ids = selectors.latest_snapshots(iter(ids))
+    with django_assert_num_queries(1):
+        by_queryset = selectors.latest_snapshots(Queue.objects.filter(id__in=ids))
+    assert by_ids == by_queryset
+    assert set(by_ids) == {queue.id}  # the others have no figures
+    assert by_ids[queue.id].backlog == 30
+    with django_assert_num_queries(0):
+        assert selectors.latest_snapshots([]) == {}
+
+
+def test_board_loads_sites_and_vendors_of_its_queues(
+    manager, vendor, site, queue, healthy, django_assert_num_queries
+):
+    from vendors.services import site_create, site_update
+
+    closed = site_create(
+        actor=manager,
+        vendor_id=vendor.id,
+        name="Cebu",
+        city="Cebu",
+        country="PH",
+        time_zone="Asia/Tokyo",
+    )
+    on_closed = queue_create(
+        actor=manager, vendor_id=vendor.id, site=closed, code="old", name="Old"
+    )
+    site_update(actor=manager, site_id=closed.id, is_active=False)
+    snapshot_post(actor=manager, queue_id=queue.id, fields=healthy())
+    with django_assert_num_queries(5):
+        [row] = selectors.vendor_board(viewer=manager, now=timezone.now())
+    with django_assert_num_queries(0):
+        assert [s.id for s in row.sites] == [site.id]  # active sites only
+        assert all(s.vendor is row.vendor for s in row.sites)
+        by_id = {r.queue.id: r for r in row.queues}
+        assert by_id[queue.id].queue.site == site
+        assert by_id[queue.id].queue.vendor is row.vendor
+        # A queue on an inactive site still has its site (its time zone).
+        assert by_id[on_closed.id].queue.time_zone_name() == "Asia/Tokyo"
+        assert by_id[queue.id].snapshot is not None and by_id[on_closed.id].snapshot is None
 
 
 def test_weekly_figures_weight_attainment_by_outflow(manager, lead, queue, other_vendor, healthy):

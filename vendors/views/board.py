@@ -27,10 +27,15 @@ SERIES_HOURS = 24
 POLL_SECONDS = 30
 
 
-def queue_row(row: QueueRow, now, *, spark: bool = True) -> dict:
-    """One queue, prepared in Python for the template to print."""
+def queue_row(
+    row: QueueRow, now, *, spark: bool = True, texts: present.Texts | None = None
+) -> dict:
+    """One queue, prepared in Python for the template to print. `texts`:
+    the page's present.Texts, shared by its rows (labels worked out once)."""
+    texts = texts or present.Texts()
     queue, snapshot, health = row.queue, row.snapshot, row.health
-    breach, breach_class = present.breach_text(health)
+    level = health.level
+    breach, breach_class = texts.breach(health)
     attainment_class = ""
     if snapshot is not None:
         if snapshot.sla_attainment < queue.sla_percent:
@@ -53,17 +58,17 @@ def queue_row(row: QueueRow, now, *, spark: bool = True) -> dict:
         "time_zone": queue.time_zone_name(),
         "target": f"{queue.sla_percent:g}% / {queue.sla_minutes} min",
         "sla_percent": queue.sla_percent,
-        "level": health.level.value,
-        "level_class": present.LEVEL_CLASS[health.level],
-        "level_label": present.level_label(health.level),
-        "reasons": present.reasons_text(health),
+        "level": level.value,
+        "level_class": present.LEVEL_CLASS[level],
+        "level_label": texts.level_label(level),
+        "reasons": texts.reasons(health),
         "breach": breach,
         "breach_class": breach_class,
         "snapshot": snapshot,
         "backlog": present.number(snapshot.backlog) if snapshot else "—",
         "inflow": present.number(snapshot.inflow_per_hour) if snapshot else "—",
         "outflow": present.number(snapshot.outflow_per_hour) if snapshot else "—",
-        "oldest": present.minutes_text(snapshot.oldest_item_minutes) if snapshot else "—",
+        "oldest": texts.minutes(snapshot.oldest_item_minutes) if snapshot else "—",
         "oldest_class": (
             "bad" if snapshot and snapshot.oldest_item_minutes > queue.sla_minutes else ""
         ),
@@ -74,16 +79,17 @@ def queue_row(row: QueueRow, now, *, spark: bool = True) -> dict:
         ),
         "staffed_class": staffed_class,
         "qa": f"{snapshot.qa_accuracy:.1f}%" if snapshot and snapshot.qa_accuracy else "—",
-        "age": present.age_text(snapshot.taken_at if snapshot else None, now),
+        "age": texts.age(snapshot.taken_at if snapshot else None, now),
         "taken_at": snapshot.taken_at if snapshot else None,
-        "stale": health.level is Level.STALE,
+        "stale": level is Level.STALE,
         "spark": (
             present.sparkline(
                 row.series,
                 now=now,
                 hours=SERIES_HOURS,
                 target=queue.sla_percent,
-                level=health.level,
+                level=level,
+                texts=texts,
             )
             if spark
             else ""
@@ -91,22 +97,48 @@ def queue_row(row: QueueRow, now, *, spark: bool = True) -> dict:
     }
 
 
+def board_head_html() -> SafeString:
+    """The queue table's <thead>, once per page (every vendor's table
+    repeats it); its columns go with board_row_html's."""
+    e = html.escape
+    columns = (
+        ("", _("Queue")),
+        ("", _("Health")),
+        (' class="num-col"', _("Backlog")),
+        (' class="num-col"', _("In / h")),
+        (' class="num-col"', _("Out / h")),
+        (' class="num-col"', _("Oldest")),
+        (' class="num-col"', _("SLA")),
+        (' class="num-col"', _("Staffed")),
+        ("", _("Projection")),
+        ("", _("Reported")),
+        ("", _("24 h")),
+    )
+    cells = "".join(f'        <th scope="col"{attrs}>{e(label)}</th>\n' for attrs, label in columns)
+    return mark_safe(f"<thead><tr>\n{cells}      </tr></thead>")  # noqa: S308 - escaped
+
+
 def board_row_html(q: dict, labels: dict) -> SafeString:
     """One queue's <tr> on the board, written in Python: the board prints
     hundreds of rows, and the template engine's lookups were most of its
-    time. Every value is escaped here."""
+    time. Every value is escaped here. `labels`: the page's fixed texts
+    ("target"), and a memo of the <time> tags it has written."""
     e = html.escape
     reasons = f'<div class="small vq-reasons">{e(q["reasons"])}</div>' if q["reasons"] else ""
     if q["breach"]:
         breach = f'<span class="breach breach-{q["breach_class"]}">{e(q["breach"])}</span>'
     else:
         breach = '<span class="muted">—</span>'
-    if q["taken_at"] is not None:
-        local = timezone.localtime(q["taken_at"])
-        reported = (
-            f'<time datetime="{local.isoformat()}" title="{local:%Y-%m-%d %H:%M}">'
-            f"{e(q['age'])}</time>"
-        )
+    taken_at = q["taken_at"]
+    if taken_at is not None:
+        times = labels.setdefault("times", {})  # queues report at the same moments
+        tag = times.get(taken_at)
+        if tag is None:
+            local = timezone.localtime(taken_at)
+            tag = times[taken_at] = (
+                f'<time datetime="{local.isoformat()}" title="{local:%Y-%m-%d %H:%M}">'
+            )
+        reported = f"{tag}{e(q['age'])}</time>"
     else:
         reported = "—"
     where = " · ".join(
@@ -203,6 +235,7 @@ def board_context(request, *, now=None) -> dict:
     incidents = reads.open_incidents_by_vendor(v.vendor.id for v in shown)
     vendors = []
     labels = {"target": html.escape(_("target"))}
+    texts = present.Texts()
     for vendor_row in shown:
         rows = [r for r in vendor_row.queues if keep(r)]
         if filtered and not rows and (chosen["level"] or chosen["market"] or chosen["language"]):
@@ -210,7 +243,7 @@ def board_context(request, *, now=None) -> dict:
         counts.update(r.health.level for r in rows)
         block = vendor_block(
             vendor_row,
-            [queue_row(r, now) for r in rows],
+            [queue_row(r, now, texts=texts) for r in rows],
             incidents.get(vendor_row.vendor.id, []),
         )
         block["rows_html"] = mark_safe(  # noqa: S308 - rows are built escaped
@@ -240,6 +273,7 @@ def board_context(request, *, now=None) -> dict:
         "filtered": filtered,
         "query": query.urlencode(),
         "now": now,
+        "thead_html": board_head_html(),
         "poll_seconds": POLL_SECONDS,
         "board_refresh_delay_ms": BOARD_REFRESH_DELAY_MS,
         "can_manage": request.user.has_perm("vendors.manage"),

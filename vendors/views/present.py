@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -70,36 +70,110 @@ def reasons_text(health: Health) -> str:
     return ", ".join(str(REASON_LABELS[r]) for r in health.reasons)
 
 
+# Texts a page repeats per row, translated once per page by Texts.text.
+MESSAGES = {
+    "hours_minutes": gettext_lazy("%(h)dh %(m)02dm"),
+    "ago": gettext_lazy("%(t)s ago"),
+    "just_now": gettext_lazy("just now"),
+    "breached": gettext_lazy("breached"),
+    "breach_in": gettext_lazy("breach in %(t)s"),
+    "spark_label": gettext_lazy("SLA attainment, last %(h)d hours: from %(first)s%% to %(last)s%%"),
+    "spark_empty": gettext_lazy("No figures in the last 24 hours"),
+}
+
+
+class Texts:
+    """The short texts a page repeats for its rows, each worked out once:
+    labels of levels and reasons, "12 min", "3h 05m ago", projections, the
+    sparklines' fixed parts. Create one per page (its translations are those
+    of the language active when it is used, which is one language per
+    page); the module's functions below make a fresh one per call."""
+
+    def __init__(self) -> None:
+        self._levels: dict[Level, str] = {}
+        self._reasons: dict[tuple, str] = {}
+        self._minutes: dict[int, str] = {}
+        self._ago: dict[float, str] = {}
+        self._text: dict[str, str] = {}
+        self._empty_spark: dict[tuple[str, str], SafeString] = {}
+        self._spark_x: dict[tuple, dict[datetime, str]] = {}
+
+    def text(self, key: str) -> str:
+        """MESSAGES[key] in the active language."""
+        try:
+            return self._text[key]
+        except KeyError:
+            text = self._text[key] = str(MESSAGES[key])
+            return text
+
+    def level_label(self, level: Level) -> str:
+        try:
+            return self._levels[level]
+        except KeyError:
+            text = self._levels[level] = level_label(level)
+            return text
+
+    def reasons(self, health: Health) -> str:
+        try:
+            return self._reasons[health.reasons]
+        except KeyError:
+            text = self._reasons[health.reasons] = reasons_text(health)
+            return text
+
+    def minutes(self, minutes: float) -> str:
+        minutes = int(minutes)
+        try:
+            return self._minutes[minutes]
+        except KeyError:
+            pass
+        if minutes < 60:
+            text = ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
+        else:
+            hours, rest = divmod(minutes, 60)
+            if hours < 48:
+                text = self.text("hours_minutes") % {"h": hours, "m": rest}
+            else:
+                days = hours // 24
+                text = ngettext("%(d)d day", "%(d)d days", days) % {"d": days}
+        self._minutes[minutes] = text
+        return text
+
+    def age(self, moment: datetime | None, now: datetime) -> str:
+        if moment is None:
+            return "—"
+        seconds = (now - moment).total_seconds()
+        if seconds < 60:
+            return self.text("just_now")
+        minutes = seconds // 60
+        try:
+            return self._ago[minutes]
+        except KeyError:
+            text = self._ago[minutes] = self.text("ago") % {"t": self.minutes(minutes)}
+            return text
+
+    def breach(self, health: Health) -> tuple[str, str]:
+        minutes = health.projected_breach_minutes
+        if health.level in (Level.STALE, Level.UNKNOWN) or minutes is None:
+            return "", ""
+        if minutes <= 0:
+            return self.text("breached"), "bad"
+        text = self.text("breach_in") % {"t": self.minutes(max(1, round(minutes)))}
+        return text, "warn" if minutes <= 120 else "muted"
+
+
 def minutes_text(minutes: float) -> str:
-    minutes = int(minutes)
-    if minutes < 60:
-        return ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes}
-    hours, rest = divmod(minutes, 60)
-    if hours < 48:
-        return _("%(h)dh %(m)02dm") % {"h": hours, "m": rest}
-    return ngettext("%(d)d day", "%(d)d days", hours // 24) % {"d": hours // 24}
+    return Texts().minutes(minutes)
 
 
 def age_text(moment: datetime | None, now: datetime) -> str:
     """ "12 min ago", "3h 05m ago", "just now"."""
-    if moment is None:
-        return "—"
-    seconds = (now - moment).total_seconds()
-    if seconds < 60:
-        return _("just now")
-    return _("%(t)s ago") % {"t": minutes_text(seconds // 60)}
+    return Texts().age(moment, now)
 
 
 def breach_text(health: Health) -> tuple[str, str]:
     """The projection for people, and a css class: ("breached", "bad"),
     ("breach in 40 min", "warn"), ("", "")."""
-    minutes = health.projected_breach_minutes
-    if health.level in (Level.STALE, Level.UNKNOWN) or minutes is None:
-        return "", ""
-    if minutes <= 0:
-        return _("breached"), "bad"
-    text = _("breach in %(t)s") % {"t": minutes_text(max(1, round(minutes)))}
-    return text, "warn" if minutes <= 120 else "muted"
+    return Texts().breach(health)
 
 
 def health_badge(health: Health) -> SafeString:
@@ -151,6 +225,11 @@ def _path(points: Sequence[tuple[float, float]]) -> str:
     return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
 
 
+def _n(value) -> str:
+    """A number as _svg writes it: floats with one decimal."""
+    return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
 def sparkline(
     series: Sequence[tuple[datetime, float, int]],
     *,
@@ -160,53 +239,54 @@ def sparkline(
     level: Level,
     width: int = 120,
     height: int = 26,
+    texts: Texts | None = None,
 ) -> SafeString:
     """SLA attainment over the last `hours` as a small line, the target as a
-    dashed line, the latest point as a dot (colour of the queue's health)."""
+    dashed line, the latest point as a dot (colour of the queue's health).
+    Written with plain f-strings (a board draws hundreds): numbers are
+    formatted here and the one text, the label, is escaped."""
+    texts = texts or Texts()
+    w, h = _n(width), _n(height)
     if not series:
-        return _svg(
-            '<svg class="spark spark-empty" width="{}" height="{}" viewBox="0 0 {} {}" '
-            'role="img" aria-label="{}"><line x1="0" x2="{}" y1="{}" y2="{}"/></svg>',
-            width,
-            height,
-            width,
-            height,
-            _("No figures in the last 24 hours"),
-            width,
-            height / 2,
-            height / 2,
-        )
+        key = (w, h)
+        empty = texts._empty_spark.get(key)
+        if empty is None:
+            mid = _n(height / 2)
+            empty = texts._empty_spark[key] = mark_safe(  # noqa: S308 - label escaped
+                f'<svg class="spark spark-empty" width="{w}" height="{h}" '
+                f'viewBox="0 0 {w} {h}" role="img" '
+                f'aria-label="{escape(texts.text("spark_empty"))}">'
+                f'<line x1="0" x2="{w}" y1="{mid}" y2="{mid}"/></svg>'
+            )
+        return empty
     start = now - timedelta(hours=hours)
     span = hours * 3600
     low = min(min(p[1] for p in series), target) - 2
     high = 100.0
     scale = (high - low) or 1
-
-    def y(value: float) -> float:
-        return 2 + (height - 4) * (high - value) / scale
-
-    points = [(width * max(0.0, (t - start).total_seconds()) / span, y(v)) for t, v, _b in series]
-    last = points[-1]
-    latest = series[-1]
-    label = _("SLA attainment, last %(h)d hours: from %(first)s%% to %(last)s%%") % {
-        "h": hours,
-        "first": f"{series[0][1]:.1f}",
-        "last": f"{latest[1]:.1f}",
-    }
-    return _svg(
-        '<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-        'aria-label="{label}"><title>{label}</title>'
-        '<line class="spark-target" x1="0" x2="{w}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
-        '<polyline points="{pts}" style="stroke:{c}"/>'
-        '<circle cx="{lx:.1f}" cy="{ly:.1f}" r="2.2" style="fill:{c}"/></svg>',
-        w=width,
-        h=height,
-        label=label,
-        ty=y(target),
-        pts=_path(points),
-        c=LEVEL_COLOUR[level],
-        lx=last[0],
-        ly=last[1],
+    inner = height - 4
+    # x depends on the moment only: rows of a page share them (queues
+    # report at the same moments), so each is worked out once per page.
+    xs = texts._spark_x.setdefault((start, span, width), {})
+    points = []
+    for t, v, _b in series:
+        x = xs.get(t)
+        if x is None:
+            x = xs[t] = f"{width * max(0.0, (t - start).total_seconds()) / span:.1f}"
+        points.append(f"{x},{2 + inner * (high - v) / scale:.1f}")
+    lx, ly = points[-1].split(",")
+    label = escape(
+        texts.text("spark_label")
+        % {"h": hours, "first": f"{series[0][1]:.1f}", "last": f"{series[-1][1]:.1f}"}
+    )
+    ty = 2 + inner * (high - target) / scale
+    colour = LEVEL_COLOUR[level]
+    return mark_safe(  # noqa: S308 - numbers formatted here, the label escaped
+        f'<svg class="spark" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        f'aria-label="{label}"><title>{label}</title>'
+        f'<line class="spark-target" x1="0" x2="{w}" y1="{ty:.1f}" y2="{ty:.1f}"/>'
+        f'<polyline points="{" ".join(points)}" style="stroke:{colour}"/>'
+        f'<circle cx="{lx}" cy="{ly}" r="2.2" style="fill:{colour}"/></svg>'
     )
 
 

@@ -128,3 +128,13 @@ def test_board_queries_do_not_grow_with_vendors(client, manager, team):
     assert page.count("<tr data-queue=") == 20 and page.count('<svg class="spark"') == 20
     assert few == many
     assert many <= 14, many
+
+
+def test_every_vendor_table_has_its_header(client, manager, team):
+    client.force_login(manager)
+    make_vendors(manager, team, 3)
+    _count, page = board_queries(client)
+    assert page.count('<section class="card card-flush vcard') == 3
+    assert page.count('<thead><tr>\n        <th scope="col">Queue</th>') == 3
+    assert page.count('<th scope="col" class="num-col">In / h</th>') == 3
+    assert page.count('<th scope="col">24 h</th>\n      </tr></thead>') == 3
