@@ -4,6 +4,7 @@ Websockets pass the allowed-hosts origin check (no cross-site socket hijack)
 and the session auth middleware; each consumer then checks the user.
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -25,3 +26,9 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+
+# Start-up's objects (modules, settings, URL and template machinery) live as
+# long as the process: keep them out of every garbage collection, so a full
+# collection scans what requests and sockets allocate, not the whole of Django.
+gc.collect()
+gc.freeze()
