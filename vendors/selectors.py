@@ -13,11 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import NullIf, TruncWeek
+from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.db.models.functions import NullIf, RowNumber, TruncWeek
 
 from incidents.domain.lifecycle import OPEN_STATES
-from incidents.models import Incident
+from incidents.models import Incident, StatusUpdate
 from tscc.roles import OPERATIONS_ROLES, Role
 from vendors.domain.health import Figures, Health, queue_health, vendor_health
 from vendors.models import (
@@ -320,3 +320,100 @@ def vendor_weekly_figures(*, viewer, vendor_id: int, since: datetime) -> list[di
         )
         .order_by("week", "queue_id")
     )
+
+
+# --- Reads of the vendor pages (given ids already filtered by the selectors above) ---
+
+
+def open_incidents_by_vendor(vendor_ids: Iterable[int]) -> dict[int, list[Incident]]:
+    """Open incidents linked to each vendor, newest first, each once."""
+    vendor_ids = list(vendor_ids)
+    if not vendor_ids:
+        return {}
+    links = (
+        IncidentImpact.objects.filter(
+            vendor_id__in=vendor_ids, incident__state__in=[s.value for s in OPEN_STATES]
+        )
+        .select_related("incident")
+        .order_by("-incident__declared_at", "-incident_id")
+    )
+    out: dict[int, list[Incident]] = defaultdict(list)
+    seen: set[tuple[int, int]] = set()
+    for link in links:
+        if (link.vendor_id, link.incident_id) not in seen:
+            seen.add((link.vendor_id, link.incident_id))
+            out[link.vendor_id].append(link.incident)
+    return out
+
+
+def site_changes(site_ids: Iterable[int], *, per_site: int = 5) -> dict[int, list]:
+    """The latest `per_site` status changes of each site, newest first (one
+    query: numbered per site by a window function)."""
+    site_ids = list(site_ids)
+    if not site_ids:
+        return {}
+    out: dict[int, list[SiteStatusChange]] = defaultdict(list)
+    changes = (
+        SiteStatusChange.objects.filter(site_id__in=site_ids)
+        .annotate(
+            n=Window(
+                RowNumber(), partition_by=[F("site_id")], order_by=[F("at").desc(), F("id").desc()]
+            )
+        )
+        .filter(n__lte=per_site)
+        .select_related("changed_by")
+        .order_by("site_id", "-at", "-id")
+    )
+    for change in changes:
+        out[change.site_id].append(change)
+    return out
+
+
+def vendor_link_targets(vendor_ids: Iterable[int]) -> tuple[QuerySet[Queue], QuerySet[Site]]:
+    """The active queues and sites an incident can be linked to, for vendors
+    the caller may already see."""
+    ids = list(vendor_ids)
+    return (
+        Queue.objects.filter(vendor_id__in=ids, is_active=True).order_by("name", "id"),
+        Site.objects.filter(vendor_id__in=ids, is_active=True).order_by("name", "id"),
+    )
+
+
+def vendor_escalation_contacts(*, vendor: Vendor) -> list:
+    return list(vendor.escalation_contacts.order_by("display_name", "id"))
+
+
+def company_updates(incident_ids: Iterable[int]) -> dict[int, StatusUpdate]:
+    """The latest company-wide status update of each incident (the most
+    public text an incident has)."""
+    incident_ids = list(incident_ids)
+    if not incident_ids:
+        return {}
+    out: dict[int, StatusUpdate] = {}
+    updates = StatusUpdate.objects.filter(
+        incident_id__in=incident_ids, audience=StatusUpdate.Audience.COMPANY
+    ).order_by("incident_id", "-published_at", "-id")
+    for update in updates:
+        out.setdefault(update.incident_id, update)
+    return out
+
+
+def vendor_series(
+    vendor_id: int, *, since: datetime, until: datetime
+) -> dict[int, list[tuple[datetime, float, int, float | None]]]:
+    """(taken_at, sla_attainment, backlog, qa_accuracy) by queue, oldest first."""
+    rows = (
+        QueueSnapshot.objects.filter(
+            queue__vendor_id=vendor_id, taken_at__gte=since, taken_at__lte=until
+        )
+        .order_by("queue_id", "taken_at")
+        .values_list("queue_id", "taken_at", "sla_attainment", "backlog", "qa_accuracy")
+    )
+    out: dict[int, list] = defaultdict(list)
+    for queue_id, taken_at, attainment, backlog, qa in rows:
+        out[queue_id].append((taken_at, attainment, backlog, qa))
+    return out
+
+
+def vendor_sites(vendor_id: int) -> list[Site]:
+    return list(Site.objects.filter(vendor_id=vendor_id).order_by("-is_active", "name", "id"))

@@ -245,3 +245,24 @@ def test_weekly_figures_weight_attainment_by_outflow(manager, lead, queue, other
     assert (
         selectors.vendor_weekly_figures(viewer=lead, vendor_id=other_vendor.id, since=since) is None
     )
+
+
+def test_site_changes_keeps_the_newest_of_each_site_in_one_query(
+    manager, site, other_site, django_assert_num_queries
+):
+    """A busy site does not crowd out a quiet one's history."""
+    site_status_change(actor=manager, site_id=other_site.id, status="degraded", reason="Power")
+    for n in range(12):  # many newer changes at the other site
+        site_status_change(
+            actor=manager,
+            site_id=site.id,
+            status="degraded" if n % 2 == 0 else "operational",
+            reason=f"flap {n}",
+        )
+    with django_assert_num_queries(1):
+        changes = selectors.site_changes([site.id, other_site.id], per_site=3)
+    assert [c.current for c in changes[site.id]] == ["operational", "degraded", "operational"]
+    assert changes[site.id][1].reason == "flap 10"  # newest first
+    assert [c.reason for c in changes[other_site.id]] == ["Power"]
+    newest = selectors.site_changes([site.id, other_site.id], per_site=1)
+    assert [c.reason for c in newest[other_site.id]] == ["Power"]  # 12 newer elsewhere

@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from incidents.templatetags.incidents import sev_badge, state_badge
+from vendors import selectors
 from vendors.domain.health import Level
 from vendors.realtime import BOARD_REFRESH_DELAY_MS
 from vendors.selectors import QueueRow, VendorRow, sees_every_vendor, vendor_board
-from vendors.views import present, reads
+from vendors.views import present
 
 SERIES_HOURS = 24
 POLL_SECONDS = 30
@@ -232,7 +233,7 @@ def board_context(request, *, now=None) -> dict:
         )
 
     shown = [v for v in board if not chosen["vendor"] or str(v.vendor.id) == chosen["vendor"]]
-    incidents = reads.open_incidents_by_vendor(v.vendor.id for v in shown)
+    incidents = selectors.open_incidents_by_vendor(v.vendor.id for v in shown)
     vendors = []
     labels = {"target": html.escape(_("target"))}
     texts = present.Texts()

@@ -24,7 +24,7 @@ from vendors import selectors, services
 from vendors.domain.health import vendor_health
 from vendors.forms import ContactsForm, ImpactForm, TokenForm, impact_targets
 from vendors.selectors import QueueRow, health_of, latest_snapshots, sees_every_vendor
-from vendors.views import present, reads
+from vendors.views import present
 from vendors.views.board import incident_chip, queue_row
 
 RANGES = (7, 30)
@@ -57,7 +57,7 @@ def history_context(request, vendor, queues, now) -> dict:
         days = RANGES[0]
     days = days if days in RANGES else RANGES[0]
     since = now - timedelta(days=days)
-    series = reads.vendor_series(vendor.id, since=since, until=now)
+    series = selectors.vendor_series(vendor.id, since=since, until=now)
     charts = []
     for i, queue in enumerate(queues):
         points = series.get(queue.id, [])
@@ -205,8 +205,8 @@ def _detail(request, vendor, *, link_form=None, link_error="", status=200) -> Ht
             "vendors/detail.html#history",
             {"vendor": vendor, **history_context(request, vendor, queues, now)},
         )
-    sites = reads.vendor_sites(vendor.id)
-    changes = reads.site_changes([s.id for s in sites], per_site=10)
+    sites = selectors.vendor_sites(vendor.id)
+    changes = selectors.site_changes([s.id for s in sites], per_site=10)
     can_manage = request.user.has_perm("vendors.manage")
     health = vendor_health((r.health for r in rows), (s.status for s in sites if s.is_active))
     context = {
@@ -249,7 +249,7 @@ def vendor_link_incident(request: HttpRequest, vendor_id: int) -> HttpResponse:
     if not request.user.has_perm("vendors.manage"):
         raise PermissionDenied
     queues, _rows = _queues(request, vendor, timezone.now())
-    sites = reads.vendor_sites(vendor.id)
+    sites = selectors.vendor_sites(vendor.id)
     form = _impact_form(vendor, queues, sites, data=request.POST)
     status = 422
     if form.is_valid():
@@ -319,7 +319,7 @@ def token_revoke(request: HttpRequest, vendor_id: int, token_id: int) -> HttpRes
 
 
 def _contacts_context(vendor, *, form=None, saved: bool = False, error: str = "") -> dict:
-    contacts = list(vendor.escalation_contacts.order_by("display_name", "id"))
+    contacts = selectors.vendor_escalation_contacts(vendor=vendor)
     return {
         "vendor": vendor,
         "contacts": contacts,

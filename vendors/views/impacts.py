@@ -14,7 +14,6 @@ from tscc.exceptions import ApplicationError
 from tscc.forms import apply_error
 from vendors import selectors, services
 from vendors.forms import ImpactForm, impact_targets
-from vendors.models import Queue, Site
 
 
 def _incident(request, incident_id: int):
@@ -31,8 +30,7 @@ def _can_link(user, incident) -> bool:
 def _form(request, data=None) -> ImpactForm:
     vendors = list(selectors.vendors_visible_to(request.user).filter(is_active=True))
     ids = [v.id for v in vendors]
-    queues = Queue.objects.filter(vendor_id__in=ids, is_active=True).order_by("name", "id")
-    sites = Site.objects.filter(vendor_id__in=ids, is_active=True).order_by("name", "id")
+    queues, sites = selectors.vendor_link_targets(ids)
     return ImpactForm(data, prefix="impact", targets=impact_targets(vendors, queues, sites))
 
 

@@ -25,7 +25,7 @@ from vendors import selectors, services
 from vendors.forms import FIGURE_LABELS, SiteStatusForm, SnapshotForm, UploadForm
 from vendors.models import QueueSnapshot, SiteStatusChange
 from vendors.selectors import QueueRow, health_of, latest_snapshots, sees_every_vendor
-from vendors.views import present, reads
+from vendors.views import present
 from vendors.views.board import incident_chip, queue_row
 
 MAX_REPORTED_ERRORS = 200
@@ -83,7 +83,7 @@ def limited_incidents(incidents) -> list[dict]:
     """What a vendor's lead may read of linked incidents: no timeline, no
     notes; the latest company-wide status update, in their language."""
     incidents = list(incidents[:20])
-    updates = reads.company_updates(i.id for i in incidents)
+    updates = selectors.company_updates(i.id for i in incidents)
     rows = []
     for incident in incidents:
         chip = incident_chip(incident)
@@ -101,7 +101,7 @@ def _portal(request, vendor=None) -> HttpResponse:
     if vendor is not None:
         board = [v for v in board if v.vendor.id == vendor.id]
     site_ids = [s.id for v in board for s in v.sites]
-    changes = reads.site_changes(site_ids)
+    changes = selectors.site_changes(site_ids)
     blocks = []
     for vendor_row in board:
         can_report = user.has_perm("vendors.report", vendor_row.vendor)
@@ -224,7 +224,7 @@ def snapshot_create(request: HttpRequest, queue_id: int) -> HttpResponse:
 
 
 def _site_partial(request, site, *, form=None, saved=False, error="", status=200):
-    changes = reads.site_changes([site.id]).get(site.id, [])
+    changes = selectors.site_changes([site.id]).get(site.id, [])
     s = portal_site(site, changes, can_report=True, form=form, saved=saved)
     return render(request, "vendors/_portal_site.html", {"s": s, "error": error}, status=status)
 
