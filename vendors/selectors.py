@@ -322,6 +322,49 @@ def vendor_weekly_figures(*, viewer, vendor_id: int, since: datetime) -> list[di
     )
 
 
+# --- Health of many queues and vendors at once (the API) ---------------------------
+
+
+def queue_healths(
+    queues: list[Queue], now: datetime
+) -> tuple[dict[int, QueueSnapshot], dict[int, Health]]:
+    """The latest snapshot and health of each queue (`site` loaded): two
+    queries whatever the number of queues."""
+    latest = latest_snapshots(q.id for q in queues)
+    return latest, {q.id: health_of(q, latest.get(q.id), now) for q in queues}
+
+
+def vendor_healths(vendors: list, now: datetime, *, rows: bool = False) -> dict[int, Health]:
+    """Each vendor's health (its active queues and sites), in four queries
+    whatever the number of vendors. With `rows`, each vendor also gets
+    `active_sites` and `queue_rows` (QueueRow) for its detail."""
+    ids = [v.id for v in vendors]
+    if not ids:
+        return {}
+    sites: dict[int, list[Site]] = {i: [] for i in ids}
+    for site in Site.objects.filter(vendor_id__in=ids, is_active=True).order_by("name", "id"):
+        sites[site.vendor_id].append(site)
+    queues = list(
+        Queue.objects.filter(vendor_id__in=ids, is_active=True)
+        .select_related("site")
+        .order_by("name", "id")
+    )
+    latest, healths = queue_healths(queues, now)
+    by_vendor: dict[int, list[QueueRow]] = {i: [] for i in ids}
+    for queue in queues:
+        by_vendor[queue.vendor_id].append(QueueRow(queue, latest.get(queue.id), healths[queue.id]))
+    result = {}
+    for vendor in vendors:
+        queue_rows = by_vendor[vendor.id]
+        result[vendor.id] = vendor_health(
+            (r.health for r in queue_rows), (s.status for s in sites[vendor.id])
+        )
+        if rows:
+            vendor.active_sites = sites[vendor.id]
+            vendor.queue_rows = queue_rows
+    return result
+
+
 # --- Reads of the vendor pages (given ids already filtered by the selectors above) ---
 
 

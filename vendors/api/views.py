@@ -33,8 +33,6 @@ from vendors.api.common import (
     page_of,
     paginated,
     parse,
-    queue_healths,
-    vendor_healths,
 )
 from vendors.api.serializers import (
     MAX_BULK_ROWS,
@@ -62,6 +60,7 @@ from vendors.api.serializers import (
     VendorOutputSerializer,
 )
 from vendors.models import QueueSnapshot, SiteStatusChange
+from vendors.selectors import queue_healths, vendor_healths
 
 TAGS = ["vendors"]
 MAX_BULK_BYTES = 16 * 1024 * 1024
