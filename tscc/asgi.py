@@ -7,10 +7,14 @@ and the session auth middleware; each consumer then checks the user.
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tscc.settings")
-django_asgi_app = get_asgi_application()
+
+from tscc.asgihandler import get_pooled_asgi_application  # noqa: E402
+
+# HTTP requests run on a fixed pool of threads that keep their database
+# connections (tscc/asgihandler.py); Django's own handler makes a thread,
+# hence a new PostgreSQL connection, for every request.
+django_asgi_app = get_pooled_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

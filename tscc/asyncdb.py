@@ -7,9 +7,8 @@ two per chat message, one per ping, one per access re-check, on a thread that
 every consumer of the process shares. ``consumer_db`` runs the call on that
 same shared thread (``thread_sensitive``) but keeps its connection for up to
 ``CONSUMER_CONN_MAX_AGE`` seconds, closing it early when it is broken or was
-left outside autocommit. Only that one thread keeps a connection: HTTP
-requests under ASGI run in per-request threads and keep Django's own rules
-(persistent connections there would leak, as Django's ASGI docs warn).
+left outside autocommit. HTTP requests keep theirs on the fixed pool of
+request threads (tscc/asgihandler.py) under Django's own rules (CONN_MAX_AGE).
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ def recycle_connections() -> None:
                 continue
             conn.errors_occurred = False
         opened_at = conn.close_at - max_age
-        if now - opened_at >= max(max_age, CONSUMER_CONN_MAX_AGE):
+        if now - opened_at >= CONSUMER_CONN_MAX_AGE:
             conn.close()
 
 

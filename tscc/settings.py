@@ -129,6 +129,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'tscc.sqlite3'}"),
 }
 _db = DATABASES["default"]
+# Requests run on a fixed pool of long-lived threads (tscc/asgihandler.py), so
+# a thread keeps its connection between requests, as under WSGI; a connection
+# is replaced after DB_CONN_MAX_AGE seconds or when it breaks.
+_db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=300)
+_db["CONN_HEALTH_CHECKS"] = True
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # Tests share one file database between the test process, the ASGI server
     # thread of the browser tests and worker threads (no in-memory database).
@@ -141,10 +146,6 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
 else:
-    # ASGI serves each request from a thread pool: persistent connections are
-    # off by default there (Django docs, "Persistent connections" and async).
-    _db["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
-    _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     # Behind PgBouncer in transaction mode (README "Deploy with Compose"):
     # a server-side cursor cannot outlive the transaction it was opened in.

@@ -57,6 +57,11 @@ def asgi_server(transactional_db):
     yield f"http://localhost:{port}"
     server.should_exit = True
     thread.join(10)
+    # The server's request threads keep their database connections between
+    # requests (tscc/asgihandler.py): close them before the test database goes.
+    from tscc.asgi import django_asgi_app
+
+    django_asgi_app.close_connections()
 
 
 @pytest.fixture
