@@ -48,7 +48,6 @@ sees a sequence gap (a dropped group message) fills it from the database itself.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from datetime import UTC, datetime
 
@@ -69,6 +68,7 @@ from incidents.models import (
     TimelineEvent,
 )
 from incidents.services.chat import MAX_MESSAGE, MENTION
+from tscc.redisclient import redis_client
 
 logger = logging.getLogger(__name__)
 
@@ -190,18 +190,9 @@ def render_header(incident: Incident, lang: str) -> str:
 
 # --- Presence -------------------------------------------------------------
 
-_redis_client: redis.Redis | None = None
-_redis_lock = threading.Lock()
-
 
 def _redis() -> redis.Redis:
-    global _redis_client
-    with _redis_lock:
-        if _redis_client is None:
-            _redis_client = redis.Redis.from_url(
-                settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
-            )
-        return _redis_client
+    return redis_client()
 
 
 def _presence_key(incident_id: int) -> str:

@@ -14,7 +14,7 @@ Only the vendors API lists this class; the rest of the API does not accept
 vendor tokens at all.
 
 Throttles: people keep the project's user/anon rates. A token is counted in
-fixed windows in the cache (one INCR a request, whatever the rate; DRF's
+fixed windows in Redis (one round trip a request, whatever the rate; DRF's
 SimpleRateThrottle keeps every timestamp of the window and rewrites the whole
 list on each request, too slow at hundreds of requests a second):
 
@@ -34,12 +34,13 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.throttling import BaseThrottle, UserRateThrottle
+
+from tscc.redisclient import count_hit
 
 KEYWORD = "Vendor"
 CHALLENGE = f'{KEYWORD} realm="vendors"'
@@ -165,7 +166,7 @@ class PeopleRateThrottle(UserRateThrottle):
 
 class VendorTokenThrottle(BaseThrottle):
     """Requests per token in fixed windows of the rate's period, counted
-    with one cache INCR. People are not counted here."""
+    with one Redis round trip. People are not counted here."""
 
     scope = "vendor_token"
 
@@ -182,11 +183,8 @@ class VendorTokenThrottle(BaseThrottle):
         window = int(now // period)
         # By the secret's hash, not the id: ids can come back (a rolled-back
         # insert on SQLite), a hash cannot.
-        key = f"throttle_{self.scope}_{token.key_hash[:24]}_{window}"
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the window's first request
-            count = 1 if cache.add(key, 1, period + 1) else cache.incr(key)
+        key = f"throttle:{self.scope}:{token.key_hash[:24]}:{window}"
+        count = count_hit(key, period + 1)
         self._wait = (window + 1) * period - now
         return count <= limit
 
