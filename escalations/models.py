@@ -174,11 +174,15 @@ class QuietHours(models.Model):
 class Escalation(models.Model):
     """An incident paging by a frozen copy of a policy; or ("ad hoc") people
     someone chose to page now, beside the policy (`snapshot` then records
-    who chose whom, and the message)."""
+    who chose whom, and the message); or ("requested") levels another app
+    asked to page beside the policy (a vendor's own escalation policy):
+    `snapshot` has the policy format, plus the asker's `name`, `key` and
+    `message`, and runs on the same timers as a policy."""
 
     class Kind(models.TextChoices):
         POLICY = "policy", _("Policy")
         ADHOC = "adhoc", _("Paged by hand")
+        REQUESTED = "requested", _("Requested by another app")
 
     class State(models.TextChoices):
         ACTIVE = "active", pgettext_lazy("escalation state", "Active")
@@ -193,7 +197,7 @@ class Escalation(models.Model):
     policy = models.ForeignKey(
         EscalationPolicy, null=True, on_delete=models.SET_NULL, related_name="+"
     )
-    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.POLICY)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.POLICY)
     snapshot = models.JSONField()
     state = models.CharField(max_length=14, choices=State.choices, default=State.ACTIVE)
     step = models.PositiveSmallIntegerField(default=0, help_text=_("The next step to fire."))

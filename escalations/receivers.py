@@ -41,22 +41,50 @@ def paged_people(sender, incident_id: int, **kwargs) -> dict[int, dict]:
 
 @receiver(incident_paging_requested, dispatch_uid="escalations.page_people")
 def page_requested_people(
-    sender, incident_id: int, actor_id: int, user_ids=(), message: str = "", **kwargs
+    sender,
+    incident_id: int,
+    actor_id: int,
+    user_ids=(),
+    message: str = "",
+    levels=None,
+    name: str = "",
+    key: str = "",
+    **kwargs,
 ) -> None:
-    """Another app asks for people to be paged now (a vendor's escalation
-    contacts): paged as if the asker had chosen them on the paging card."""
+    """Another app asks for people to be paged: `levels` (a vendor's
+    escalation policy) run beside the incident's policy, as a policy;
+    `user_ids` are paged now, as if the asker had chosen them on the paging
+    card. See incidents/signals.py."""
     from django.contrib.auth import get_user_model
 
-    from escalations.services import incident_page_people
+    from escalations.services import escalation_start_levels, incident_page_people
     from tscc.exceptions import ApplicationError
 
     actor = get_user_model().objects.filter(id=actor_id, is_active=True).first()
     if actor is None:
         logger.warning("paging requested for incident %s by a missing user", incident_id)
         return
-    try:
-        incident_page_people(
-            actor=actor, incident_id=incident_id, user_ids=list(user_ids), message=message
-        )
-    except ApplicationError as error:
-        logger.warning("paging requested for incident %s refused: %s", incident_id, error)
+    if levels:
+        try:
+            escalation_start_levels(
+                actor=actor,
+                incident_id=incident_id,
+                name=name,
+                key=key,
+                levels=list(levels),
+                message=message,
+            )
+        except ApplicationError as error:
+            logger.warning(
+                "paging by levels requested for incident %s refused: %s %s",
+                incident_id,
+                error,
+                getattr(error, "fields", ""),
+            )
+    if user_ids:
+        try:
+            incident_page_people(
+                actor=actor, incident_id=incident_id, user_ids=list(user_ids), message=message
+            )
+        except ApplicationError as error:
+            logger.warning("paging requested for incident %s refused: %s", incident_id, error)

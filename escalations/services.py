@@ -401,6 +401,131 @@ def incident_page_people(
     return PeoplePaged(escalation=escalation, pages=pages, skipped=skipped)
 
 
+# --- Levels another app asks for ---------------------------------------------------
+
+MAX_REQUESTED_LEVELS = 10
+MAX_REQUESTED_NAME = 120
+
+
+def _requested_levels(levels, errors: dict) -> list[dict]:
+    """Check the asked-for levels ({"wait_minutes", "user_ids"}, level 1
+    first); errors by "levels.<n>.<field>", n counting from 1."""
+    if not isinstance(levels, list | tuple) or not levels:
+        errors["levels"] = _("Give at least one level.")
+        return []
+    if len(levels) > MAX_REQUESTED_LEVELS:
+        errors["levels"] = _("At most %(n)s levels.") % {"n": MAX_REQUESTED_LEVELS}
+        return []
+    out = []
+    for n, level in enumerate(levels, start=1):
+        level = level if isinstance(level, dict) else {}
+        try:
+            wait = int(level.get("wait_minutes"))
+        except (TypeError, ValueError):
+            wait = 0
+        if wait < 1:
+            errors[f"levels.{n}.wait_minutes"] = _("Wait at least one minute.")
+        raw = level.get("user_ids")
+        field_name = f"levels.{n}.user_ids"
+        user_ids = _ids(raw, field_name, errors) if isinstance(raw, list | tuple) else []
+        if not user_ids and field_name not in errors:
+            errors[field_name] = _("Choose at least one person.")
+        out.append({"wait": wait, "user_ids": user_ids})
+    return out
+
+
+@transaction.atomic
+def escalation_start_levels(
+    *, actor, incident_id: int, name: str, levels, message: str = "", key: str = ""
+) -> Escalation | None:
+    """Page levels another app asks for (a vendor's own escalation policy),
+    beside the incident's policy, exactly as a policy pages: level 1 now,
+    each next level after the previous one's wait unless someone of this
+    escalation acknowledged (durable timers, the sweep, one-tap acknowledge).
+
+    `levels` is [{"wait_minutes": int >= 1, "user_ids": [int, ...]}, ...],
+    level 1 first; `name` is shown on the incident page and timeline; `key`
+    (default: the name) makes it idempotent: while an escalation with that
+    key is active for the incident, asking again returns it and pages
+    nobody new. People no longer active or not in operations are left out
+    (they are checked when the levels are set); levels left with nobody are
+    dropped, and when none remains nobody is paged (None). Those who may act
+    on the incident may ask; on the timeline."""
+    incident = Incident.objects.select_for_update().select_related("category").get(id=incident_id)
+    if not actor.has_perm("incidents.act", incident):
+        raise NotAllowed(_("Only people working on the incident can page more people."))
+    if incident.state in {s.value for s in DONE_STATES}:
+        raise ApplicationError(
+            _("The incident is over: nobody is paged for it any more."), code="incident_over"
+        )
+    errors: dict[str, str] = {}
+    name = (name or "").strip()[:MAX_REQUESTED_NAME]
+    key = (key or name).strip()[:200]
+    if not name:
+        errors["name"] = _("Required.")
+    message = (message or "").strip()
+    if len(message) > MAX_PAGE_MESSAGE:
+        errors["message"] = _("At most %(n)s characters.") % {"n": MAX_PAGE_MESSAGE}
+    asked = _requested_levels(levels, errors)
+    if errors:
+        raise InvalidInput(_("Nobody was paged: check what you chose."), fields=errors)
+    for running in Escalation.objects.filter(
+        incident=incident, kind=Escalation.Kind.REQUESTED, state=Escalation.State.ACTIVE
+    ):
+        if running.snapshot.get("key") == key:
+            return running
+    everyone = {uid for level in asked for uid in level["user_ids"]}
+    pageable = set(
+        get_user_model()
+        .objects.filter(
+            id__in=everyone, is_active=True, role__in=[r.value for r in OPERATIONS_ROLES]
+        )
+        .values_list("id", flat=True)
+    )
+    if everyone - pageable:
+        log.warning(
+            "incident %s: %s: left out people who cannot be paged: %s",
+            incident.id,
+            key,
+            sorted(everyone - pageable),
+        )
+    snapshot_levels = []
+    for level in asked:
+        ids = [uid for uid in level["user_ids"] if uid in pageable]
+        if ids:
+            snapshot_levels.append(
+                {"wait": level["wait"], "targets": [{"kind": "user", "id": i} for i in ids]}
+            )
+    if not snapshot_levels:
+        log.warning("incident %s: %s: nobody left to page", incident.id, key)
+        return None
+    now = timezone.now()
+    escalation = Escalation.objects.create(
+        incident=incident,
+        kind=Escalation.Kind.REQUESTED,
+        snapshot={
+            "policy": None,
+            "name": name,
+            "key": key,
+            "by": str(actor),
+            "message": message,
+            "levels": snapshot_levels,
+            "repeat": 0,
+            "final": [],
+        },
+        started_at=now,
+        started_by=actor,
+        reason=message[:300],
+    )
+    incident_services.incident_log_page(
+        incident_id=incident.id,
+        text=message,
+        data={"action": "requested", "name": name, "by": str(actor), "by_id": actor.id},
+    )
+    _fire_inline(_start_timer(escalation, now))
+    return escalation
+
+
 def _fast_send(escalation_id: int) -> None:
     from escalations.tasks import send_deliveries_task
 
@@ -490,7 +615,9 @@ def timer_fire(*, timer_id: int) -> bool:
     if step is None:
         escalation.state, escalation.ended_at = Escalation.State.EXHAUSTED, now
         escalation.save(update_fields=["state", "ended_at"])
-        incident_services.incident_log_page(incident_id=incident.id, data={"action": "exhausted"})
+        incident_services.incident_log_page(
+            incident_id=incident.id, data={"action": "exhausted", **_asker_name(escalation)}
+        )
         return True
     Page.objects.filter(
         escalation=escalation, state__in=[Page.State.TRIGGERED, Page.State.NOTIFIED]
@@ -511,20 +638,29 @@ def timer_fire(*, timer_id: int) -> bool:
         step=escalation.step,
         defaults={"due_at": next_due(step, now, resolved_count=len(user_ids))},
     )
-    _log_step(incident, step, [str(users[u]) for u in user_ids])
+    _log_step(incident, step, [str(users[u]) for u in user_ids], _asker_name(escalation))
     # What is due now is sent by the task that fired this step (or the sweep).
     return True
 
 
-def _log_step(incident: Incident, step: Step, names: list[str]) -> None:
+def _asker_name(escalation: Escalation) -> dict:
+    """{"name": ...} for the timeline of an escalation another app asked for."""
+    if escalation.kind == Escalation.Kind.REQUESTED:
+        return {"name": escalation.snapshot.get("name", "")}
+    return {}
+
+
+def _log_step(incident: Incident, step: Step, names: list[str], extra: dict | None = None) -> None:
     level = "final" if step.final else f"{step.level_index + 1}/{step.round + 1}"
+    extra = extra or {}
     if names:
         incident_services.incident_log_page(
-            incident_id=incident.id, data={"action": "paged", "names": names, "level": level}
+            incident_id=incident.id,
+            data={"action": "paged", "names": names, "level": level, **extra},
         )
         return
     incident_services.incident_log_page(
-        incident_id=incident.id, data={"action": "nobody_to_page", "level": level}
+        incident_id=incident.id, data={"action": "nobody_to_page", "level": level, **extra}
     )
     commander = incident.role_assignments.filter(role="commander", released_at__isnull=True).first()
     if commander is not None:
@@ -558,7 +694,12 @@ def page_acknowledge(*, actor, page_id: int) -> Page:
     stops that person's notifications and they join the incident, but the
     policy keeps paging until its own page is acknowledged, and the incident
     is not acknowledged by it. The ad-hoc escalation ends once none of its
-    pages waits any more."""
+    pages waits any more.
+
+    Levels another app asked for (`escalation_start_levels`) are a policy of
+    their own: an acknowledgement stops their further levels (not the
+    incident's policy, which keeps paging until its own page is
+    acknowledged); the person joins and the incident is acknowledged."""
     page = Page.objects.select_for_update().select_related("escalation").get(id=page_id)
     escalation = Escalation.objects.select_for_update().get(id=page.escalation_id)
     if page.user_id != actor.id and not actor.has_perm("incidents.command", escalation.incident):
@@ -579,7 +720,7 @@ def page_acknowledge(*, actor, page_id: int) -> Page:
         incident_services.incident_acknowledge(actor=actor, incident_id=escalation.incident_id)
         incident_services.incident_log_page(
             incident_id=escalation.incident_id,
-            data={"action": "acknowledged", "names": [str(actor)]},
+            data={"action": "acknowledged", "names": [str(actor)], **_asker_name(escalation)},
         )
     return page
 
@@ -740,6 +881,10 @@ def _message(delivery: Delivery, bundle: list[Delivery] = ()) -> Message:
     escalation = delivery.page.escalation
     if escalation.kind == Escalation.Kind.ADHOC and escalation.snapshot.get("message"):
         text += f"\n{escalation.snapshot.get('by', '')}: {escalation.snapshot['message']}"
+    elif escalation.kind == Escalation.Kind.REQUESTED:
+        text += f"\n{escalation.snapshot.get('name', '')}"
+        if escalation.snapshot.get("message"):
+            text += f": {escalation.snapshot['message']}"
     if bundle:  # the primary's ack link is the message's own; each other page adds its own
         title += f" (+{len(bundle)})"
         lines = [text]

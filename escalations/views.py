@@ -114,6 +114,19 @@ def _paging_panel(
             "step": fired,
             "next_due": selectors.escalation_next_due(escalation_id=active.id),
         }
+    # Levels another app asked for (a vendor's policy), paging beside the policy.
+    requested = []
+    for e in escalations:
+        if e.kind == Escalation.Kind.REQUESTED and e.state == Escalation.State.ACTIVE:
+            fired = step_at(to_domain(e.snapshot), e.step - 1) if e.step else None
+            requested.append(
+                {
+                    "escalation": e,
+                    "levels": len(e.snapshot.get("levels", [])),
+                    "step": fired,
+                    "next_due": selectors.escalation_next_due(escalation_id=e.id),
+                }
+            )
     is_open = incident.state not in {s.value for s in DONE_STATES}
     can_switch = is_open and request.user.has_perm("incidents.command", incident)
     can_page = is_open and request.user.has_perm("incidents.act", incident)
@@ -132,6 +145,7 @@ def _paging_panel(
             "escalations": escalations,
             "incident": incident,
             "current": current,
+            "requested": requested,
             "form": form if can_switch else None,
             "error": error,
             "paging_by_hand": any(

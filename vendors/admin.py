@@ -19,6 +19,16 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class EscalationLevelInline(admin.TabularInline):
+    """The vendor's own escalation policy (level 1 first)."""
+
+    model = m.VendorEscalationLevel
+    extra = 0
+    max_num = m.MAX_ESCALATION_LEVELS
+    fields = ["position", "wait_minutes", "users"]
+    filter_horizontal = ["users"]
+
+
 class SiteInline(admin.TabularInline):
     model = m.Site
     extra = 0
@@ -33,8 +43,7 @@ class VendorAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "team"]
     search_fields = ["code", "name", "name_zh", "contract_ref"]
     list_select_related = ["team", "owner"]
-    filter_horizontal = ["escalation_contacts"]
-    inlines = [SiteInline, MembershipInline]
+    inlines = [SiteInline, MembershipInline, EscalationLevelInline]
 
 
 @admin.register(m.Site)

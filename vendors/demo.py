@@ -128,7 +128,15 @@ VENDORS = [
 ]  # fmt: skip
 
 
-def _create(admin: User, teams: dict[str, Team], owner: User) -> None:
+def _escalation_levels(users: dict[str, User], owner: User) -> list[dict]:
+    """Every demo vendor's own escalation policy: the responders first, then
+    the ops manager if nobody acknowledged within 10 minutes."""
+    first = [users[n].id for n in ("responder", "responder-dub") if n in users]
+    levels = [{"wait_minutes": 10, "user_ids": first}] if first else []
+    return [*levels, {"wait_minutes": 15, "user_ids": [owner.id]}]
+
+
+def _create(admin: User, teams: dict[str, Team], owner: User, levels: list[dict]) -> None:
     for spec in VENDORS:
         vendor = services.vendor_create(
             actor=admin,
@@ -141,6 +149,7 @@ def _create(admin: User, teams: dict[str, Team], owner: User) -> None:
             contacts=spec["contacts"],
             team=teams.get(spec["team"]),
             owner=owner,
+            escalation_levels=levels,
         )
         sites = {}
         for name, name_zh, city, country, zone, seats in spec["sites"]:
@@ -262,7 +271,7 @@ def seed(stdout=None) -> int:
     now = timezone.now().astimezone(UTC)
     if not Vendor.objects.filter(code="luzon").exists():
         teams = {t.slug: t for t in Team.objects.all()}
-        _create(admin, teams, owner=manager)
+        _create(admin, teams, owner=manager, levels=_escalation_levels(users, manager))
         luzon = Vendor.objects.get(code="luzon")
         lead = users.get("bpo-lead")
         if lead is not None:

@@ -8,9 +8,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
-from vendors.models import SITE_STATUS_CHOICES
+from vendors.models import SITE_STATUS_CHOICES, Queue, Site
 
 # The snapshot form's figures, in the order people read them off their
 # workforce tool; labels short enough for a dense grid.
@@ -158,19 +160,229 @@ def impact_targets(vendors, queues, sites) -> list:
     return [(v.display_name, by_vendor[v.id]) for v in vendors]
 
 
-class ContactsForm(forms.Form):
-    """Who is paged at once when trouble at the vendor opens an incident."""
+class EscalationLevelsForm(forms.Form):
+    """The vendor's own escalation policy: one row per level (level 1
+    first), each with its people and its wait. Field names are the
+    service's error names (`levels.<n>.user_ids`, `levels.<n>.wait_minutes`),
+    so its errors land on their row; `count` says how many rows were posted."""
 
-    people = forms.ModelMultipleChoiceField(
-        label=_("Escalation contacts"),
-        queryset=None,
-        required=False,
-        help_text=_("Paged at once, by their own notification rules, beside the team's policy."),
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+    count = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+
+    def __init__(self, *args, count: int = 0, **kwargs):
+        from tscc.forms import operations_people
+        from vendors.models import MAX_ESCALATION_LEVELS
+        from vendors.services.setup import MAX_LEVEL_WAIT
+
+        kwargs.setdefault("auto_id", "esc-%s")
+        super().__init__(*args, **kwargs)
+        self.level_count = max(0, min(count, MAX_ESCALATION_LEVELS))
+        self.can_add = self.level_count < MAX_ESCALATION_LEVELS
+        self.fields["count"].initial = self.level_count
+        people = operations_people().order_by("display_name", "id")
+        for n in range(1, self.level_count + 1):
+            self.fields[f"levels.{n}.user_ids"] = forms.ModelMultipleChoiceField(
+                label=_("People of level %(n)d") % {"n": n},
+                queryset=people,
+                required=False,
+                widget=forms.SelectMultiple(attrs={"size": 5}),
+            )
+            self.fields[f"levels.{n}.wait_minutes"] = forms.IntegerField(
+                label=_("Wait (minutes)"),
+                min_value=1,
+                max_value=MAX_LEVEL_WAIT,
+                initial=10,
+                help_text=_("Before the next level is paged, if nobody acknowledged."),
+            )
+
+    @staticmethod
+    def posted_rows(data) -> list[dict]:
+        """The rows as posted, for adding or removing one without saving."""
+        from vendors.models import MAX_ESCALATION_LEVELS
+
+        try:
+            count = max(0, min(int(data.get("count", 0)), MAX_ESCALATION_LEVELS))
+        except (TypeError, ValueError):
+            count = 0
+        return [
+            {
+                "user_ids": data.getlist(f"levels.{n}.user_ids"),
+                "wait_minutes": data.get(f"levels.{n}.wait_minutes", ""),
+            }
+            for n in range(1, count + 1)
+        ]
+
+    @staticmethod
+    def initial_for(rows: list[dict]) -> dict:
+        initial = {"count": len(rows)}
+        for n, row in enumerate(rows, start=1):
+            initial[f"levels.{n}.user_ids"] = row["user_ids"]
+            initial[f"levels.{n}.wait_minutes"] = row["wait_minutes"]
+        return initial
+
+    def rows(self) -> list[dict]:
+        """Each level's bound fields, for the template."""
+        return [
+            {
+                "n": n,
+                "people": self[f"levels.{n}.user_ids"],
+                "wait": self[f"levels.{n}.wait_minutes"],
+            }
+            for n in range(1, self.level_count + 1)
+        ]
+
+    def levels(self) -> list[dict]:
+        """The cleaned levels, as vendor_set_escalation_levels takes them."""
+        return [
+            {
+                "wait_minutes": self.cleaned_data[f"levels.{n}.wait_minutes"],
+                "user_ids": [p.id for p in self.cleaned_data[f"levels.{n}.user_ids"]],
+            }
+            for n in range(1, self.level_count + 1)
+        ]
+
+
+# --- setting up a vendor's sites and queues ------------------------------------
+
+# The <datalist> of IANA zones the setup page carries once; the time zone
+# inputs of its forms point at it.
+ZONE_LIST = "setup-zones"
+WEEKDAY_CHOICES = [(i, WEEKDAYS_ABBR[i - 1]) for i in range(1, 8)]
+
+
+def _setup_number(*, minimum: int = 0, maximum: int | None = None, whole: bool = True):
+    attrs = {"min": str(minimum), "step": "1" if whole else "any"}
+    attrs["inputmode"] = "numeric" if whole else "decimal"
+    if maximum is not None:
+        attrs["max"] = str(maximum)
+    return forms.NumberInput(attrs=attrs)
+
+
+def _setup_time():
+    return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
+class SiteForm(forms.Form):
+    """A site's details as typed (vendors.services.site_create/site_update
+    check them: the time zone must be an IANA zone). Its status is not here:
+    it changes through the portal."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=120, required=False)
+    city = forms.CharField(label=_("City"), max_length=80)
+    country = forms.CharField(
+        label=_("Country"),
+        max_length=2,
+        help_text=Site._meta.get_field("country").help_text,
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": "3"}),
+    )
+    time_zone = forms.CharField(
+        label=_("Time zone"),
+        max_length=64,
+        widget=forms.TextInput(
+            attrs={"list": ZONE_LIST, "autocomplete": "off", "spellcheck": "false"}
+        ),
+    )
+    seats = forms.IntegerField(label=_("Seats"), initial=0, widget=_setup_number())
+    is_active = forms.BooleanField(
+        label=pgettext_lazy("in use", "Active"), required=False, initial=True
     )
 
-    def __init__(self, *args, **kwargs):
-        from tscc.forms import operations_people
+    wide = ("name", "name_zh", "time_zone")
 
+    @staticmethod
+    def initial_for(site: Site) -> dict:
+        return {name: getattr(site, name) for name in SiteForm.base_fields}
+
+    def clean_country(self) -> str:
+        return self.cleaned_data["country"].strip().upper()
+
+    def values(self) -> dict:
+        """The fields for vendors.services.site_create/site_update."""
+        return dict(self.cleaned_data)
+
+
+class QueueForm(forms.Form):
+    """A queue's details and targets as typed (vendors.services.queue_create/
+    queue_update check them); `sites` are the vendor's, for its site."""
+
+    site = forms.TypedChoiceField(label=_("Site"), coerce=int, empty_value=None, required=False)
+    code = forms.SlugField(
+        label=_("Code"), max_length=40, help_text=Queue._meta.get_field("code").help_text
+    )
+    name = forms.CharField(label=_("Name"), max_length=120)
+    name_zh = forms.CharField(label=_("Name (Chinese)"), max_length=120, required=False)
+    content_type = forms.CharField(
+        label=_("Content type"),
+        max_length=40,
+        required=False,
+        help_text=Queue._meta.get_field("content_type").help_text,
+    )
+    market = forms.CharField(label=_("Market"), max_length=20, required=False)
+    language = forms.CharField(label=_("Language"), max_length=20, required=False)
+    policy_area = forms.CharField(label=_("Policy area"), max_length=60, required=False)
+    sla_percent = forms.FloatField(
+        label=_("SLA target (%)"),
+        initial=95,
+        widget=_setup_number(minimum=1, maximum=100, whole=False),
+    )
+    sla_minutes = forms.IntegerField(
+        label=_("SLA time (min)"),
+        initial=60,
+        help_text=Queue._meta.get_field("sla_minutes").help_text,
+        widget=_setup_number(minimum=1),
+    )
+    planned_headcount = forms.IntegerField(
+        label=_("Planned per shift"), initial=0, widget=_setup_number()
+    )
+    staffed_from = forms.TimeField(label=_("Staffed from"), initial="00:00", widget=_setup_time())
+    staffed_to = forms.TimeField(
+        label=_("Staffed until"),
+        initial="00:00",
+        help_text=Queue._meta.get_field("staffed_to").help_text,
+        widget=_setup_time(),
+    )
+    staffed_days = forms.TypedMultipleChoiceField(
+        label=_("Staffed days"),
+        choices=WEEKDAY_CHOICES,
+        coerce=int,
+        required=False,
+        initial=[1, 2, 3, 4, 5, 6, 7],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    stale_after_minutes = forms.IntegerField(
+        label=_("Stale after (min)"), initial=60, widget=_setup_number(minimum=5)
+    )
+    warn_attainment = forms.FloatField(
+        label=_("Warn below (%)"),
+        required=False,
+        help_text=Queue._meta.get_field("warn_attainment").help_text,
+        widget=_setup_number(maximum=100, whole=False),
+    )
+    is_active = forms.BooleanField(
+        label=pgettext_lazy("in use", "Active"), required=False, initial=True
+    )
+
+    wide = ("name", "name_zh", "staffed_days")
+
+    def __init__(self, *args, sites=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["people"].queryset = operations_people().order_by("display_name", "id")
+        self.fields["site"].choices = [("", _("No site"))] + [
+            (
+                s.id,
+                s.display_name
+                if s.is_active
+                else _("%(name)s (inactive)") % {"name": s.display_name},
+            )
+            for s in sites
+        ]
+
+    @staticmethod
+    def initial_for(queue: Queue) -> dict:
+        initial = {name: getattr(queue, name) for name in QueueForm.base_fields if name != "site"}
+        initial["site"] = queue.site_id
+        return initial
+
+    def values(self) -> dict:
+        """The fields for vendors.services.queue_create/queue_update (the
+        site by id: the service checks it is the vendor's)."""
+        return dict(self.cleaned_data)

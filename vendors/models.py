@@ -86,17 +86,6 @@ class Vendor(models.Model):
         verbose_name=_("accountable ops manager"),
         help_text=_("Automatic trouble incidents are declared in this person's name."),
     )
-    escalation_contacts = models.ManyToManyField(
-        settings.AUTH_USER_MODEL,
-        blank=True,
-        related_name="vendor_escalations",
-        limit_choices_to={"role__in": sorted(OPERATIONS_ROLES), "is_active": True},
-        verbose_name=_("escalation contacts"),
-        help_text=_(
-            "Operations people paged at once, by their own notification rules, when trouble at "
-            "this vendor opens an incident (beside the owning team's policy)."
-        ),
-    )
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
@@ -121,6 +110,50 @@ class Vendor(models.Model):
             errors["owner"] = _("The owner declares trouble incidents: pick an ops person.")
         if errors:
             raise ValidationError(errors)
+
+
+MAX_ESCALATION_LEVELS = 5
+
+
+class VendorEscalationLevel(models.Model):
+    """One level of a vendor's own escalation policy: when trouble at the
+    vendor opens an incident, level 1's people are paged at once (by their
+    own notification rules, beside the owning team's policy), and each next
+    level after the previous level's wait if nobody of the vendor's policy
+    acknowledged. Set through vendors.services.vendor_set_escalation_levels."""
+
+    vendor = models.ForeignKey(
+        Vendor,
+        on_delete=models.CASCADE,
+        related_name="escalation_levels",
+        verbose_name=_("vendor"),
+    )
+    position = models.PositiveSmallIntegerField(_("position"), help_text=_("1 is paged first."))
+    wait_minutes = models.PositiveIntegerField(
+        _("wait (minutes)"),
+        default=10,
+        validators=[MinValueValidator(1)],
+        help_text=_("How long this level has to acknowledge before the next one is paged."),
+    )
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="vendor_escalation_levels",
+        limit_choices_to={"role__in": sorted(OPERATIONS_ROLES), "is_active": True},
+        verbose_name=_("people"),
+    )
+
+    class Meta:
+        ordering = ["vendor", "position"]
+        verbose_name = _("vendor escalation level")
+        verbose_name_plural = _("vendor escalation levels")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["vendor", "position"], name="vendor_escalation_level_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vendor_id} level {self.position}"
 
 
 class Site(models.Model):

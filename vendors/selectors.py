@@ -13,7 +13,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Window
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
 from django.db.models.functions import NullIf, RowNumber, TruncWeek
 
 from incidents.domain.lifecycle import OPEN_STATES
@@ -422,8 +434,13 @@ def vendor_link_targets(vendor_ids: Iterable[int]) -> tuple[QuerySet[Queue], Que
     )
 
 
-def vendor_escalation_contacts(*, vendor: Vendor) -> list:
-    return list(vendor.escalation_contacts.order_by("display_name", "id"))
+def vendor_escalation_levels(*, vendor: Vendor) -> list:
+    """The vendor's escalation policy, level 1 first, each with its people."""
+    return list(
+        vendor.escalation_levels.order_by("position").prefetch_related(
+            Prefetch("users", queryset=get_user_model().objects.order_by("display_name", "id"))
+        )
+    )
 
 
 def company_updates(incident_ids: Iterable[int]) -> dict[int, StatusUpdate]:
@@ -460,3 +477,25 @@ def vendor_series(
 
 def vendor_sites(vendor_id: int) -> list[Site]:
     return list(Site.objects.filter(vendor_id=vendor_id).order_by("-is_active", "name", "id"))
+
+
+@dataclass
+class VendorSetup:
+    sites: list[Site]
+    queues: list[Queue]
+
+
+def vendor_setup_sites(vendor_id: int) -> list[Site]:
+    """A vendor's sites, inactive ones too, by name (callers check
+    vendors.manage)."""
+    return list(Site.objects.filter(vendor_id=vendor_id).order_by("name", "id"))
+
+
+def vendor_setup(vendor_id: int) -> VendorSetup:
+    """A vendor's sites and queues, inactive ones too, by name, for its
+    setup page: two queries for any number of rows (callers check
+    vendors.manage)."""
+    queues = Queue.objects.filter(vendor_id=vendor_id).select_related("site")
+    return VendorSetup(
+        sites=vendor_setup_sites(vendor_id), queues=list(queues.order_by("name", "id"))
+    )

@@ -21,6 +21,21 @@ urlpatterns = [
         views.token_revoke,
         name="token-revoke",
     ),
+    path("<int:vendor_id>/setup/", views.vendor_setup, name="setup"),
+    path("<int:vendor_id>/setup/sites/", views.setup_site_create, name="setup-site-create"),
+    path("<int:vendor_id>/setup/sites/<int:site_id>/", views.setup_site, name="setup-site"),
+    path(
+        "<int:vendor_id>/setup/sites/<int:site_id>/edit/",
+        views.setup_site_edit,
+        name="setup-site-edit",
+    ),
+    path("<int:vendor_id>/setup/queues/", views.setup_queue_create, name="setup-queue-create"),
+    path("<int:vendor_id>/setup/queues/<int:queue_id>/", views.setup_queue, name="setup-queue"),
+    path(
+        "<int:vendor_id>/setup/queues/<int:queue_id>/edit/",
+        views.setup_queue_edit,
+        name="setup-queue-edit",
+    ),
     path("incidents/<int:incident_id>/impacts/", views.incident_impacts, name="impacts"),
     path(
         "incidents/<int:incident_id>/impacts/link/",

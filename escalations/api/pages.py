@@ -88,7 +88,8 @@ class PageAcknowledgeApi(PagingBaseApi):
 
 class IncidentEscalationListApi(PagingBaseApi):
     """GET: the incident's paging history, oldest first: each escalation
-    (`kind` "policy", or "adhoc" for people paged by hand) with the policy
+    (`kind` "policy"; "adhoc" for people paged by hand; "requested" for
+    levels another app asked for, such as a vendor's policy) with the policy
     it paged by, who started it and why, its pages, their deliveries and
     every delivery attempt (never a destination)."""
 

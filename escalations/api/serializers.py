@@ -332,14 +332,23 @@ class EscalationOutputSerializer(serializers.Serializer):
     """An incident paging by a frozen copy of a policy: `policy.name` is the
     copy's (the policy may since have been renamed or deleted). Or, `kind`
     "adhoc", people paged by hand beside it: `policy` null, `started_by` who
-    paged them, `message` why."""
+    paged them, `message` why. Or, `kind` "requested", levels another app
+    asked for beside it (a vendor's escalation policy): `policy` null,
+    `name` what the asker calls them, `message` why."""
 
     id = serializers.IntegerField()
     kind = serializers.CharField(
-        help_text='"policy": by a policy; "adhoc": people paged by hand beside it.'
+        help_text='"policy": by a policy; "adhoc": people paged by hand beside it; '
+        '"requested": levels another app (vendors) asked for beside it.'
+    )
+    name = serializers.SerializerMethodField(
+        help_text="The policy's name (as copied), or the requested levels' name; "
+        "empty for people paged by hand."
     )
     policy = serializers.SerializerMethodField()
-    message = serializers.SerializerMethodField(help_text="Why people were paged by hand.")
+    message = serializers.SerializerMethodField(
+        help_text="Why people were paged by hand or the levels were requested."
+    )
     state = serializers.CharField()
     step = serializers.IntegerField(help_text="The next step to fire.")
     started_at = serializers.DateTimeField()
@@ -354,12 +363,15 @@ class EscalationOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(PolicyRefSerializer(allow_null=True))
     def get_policy(self, escalation):
-        if escalation.kind == "adhoc":
+        if escalation.kind != "policy":
             return None
         return {"id": escalation.policy_id, "name": escalation.snapshot.get("name", "")}
 
+    def get_name(self, escalation) -> str:
+        return "" if escalation.kind == "adhoc" else escalation.snapshot.get("name", "")
+
     def get_message(self, escalation) -> str:
-        return escalation.snapshot.get("message", "") if escalation.kind == "adhoc" else ""
+        return escalation.snapshot.get("message", "") if escalation.kind != "policy" else ""
 
 
 class PageSkippedOutputSerializer(serializers.Serializer):

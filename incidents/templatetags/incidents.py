@@ -245,17 +245,33 @@ SENTENCES = {
         % {"fields": ", ".join(sorted(field_label(name) for name in d.get("changes", {})))}
     ),
     "page": lambda d: (
-        {
-            "paged": _("Paged %(names)s (level %(level)s)."),
-            "nobody_to_page": _("Level %(level)s had nobody to page; moved on at once."),
-            "acknowledged": _("%(names)s acknowledged the page."),
-            "exhausted": _("The escalation policy ran out without an acknowledgement."),
-            "sla_breach": _("Deadline missed: %(sla)s (%(late)s min late)."),
-            "policy_switched": _("%(names)s switched paging to the policy %(policy)s."),
-            "paged_by": _("%(by)s paged %(names)s."),
-        }.get(d.get("action"), _("Page."))
+        (
+            (
+                {
+                    "requested": _("%(by)s started paging by %(name)s."),
+                    "paged": _("%(name)s: paged %(names)s (level %(level)s)."),
+                    "nobody_to_page": _(
+                        "%(name)s: level %(level)s had nobody to page; moved on at once."
+                    ),
+                    "acknowledged": _("%(names)s acknowledged the page (%(name)s)."),
+                    "exhausted": _("%(name)s ran out without an acknowledgement."),
+                }
+                if d.get("name")
+                else {}
+            ).get(d.get("action"))
+            or {
+                "paged": _("Paged %(names)s (level %(level)s)."),
+                "nobody_to_page": _("Level %(level)s had nobody to page; moved on at once."),
+                "acknowledged": _("%(names)s acknowledged the page."),
+                "exhausted": _("The escalation policy ran out without an acknowledgement."),
+                "sla_breach": _("Deadline missed: %(sla)s (%(late)s min late)."),
+                "policy_switched": _("%(names)s switched paging to the policy %(policy)s."),
+                "paged_by": _("%(by)s paged %(names)s."),
+            }.get(d.get("action"), _("Page."))
+        )
         % {
             "by": d.get("by", ""),
+            "name": d.get("name", ""),
             "policy": d.get("policy", ""),
             "names": ", ".join(d.get("names", [])),
             "level": d.get("level", ""),

@@ -22,6 +22,10 @@ def test_seed_demo_is_idempotent():
     assert VendorMembership.objects.get().user == User.objects.get(username="bpo-lead")
     assert Site.objects.get(name="Manila Ortigas").status == "degraded"
     assert IncidentImpact.objects.filter(trouble_key__isnull=True).count() == 1
+    for vendor in Vendor.objects.all():  # each with its own two-level escalation policy
+        levels = list(vendor.escalation_levels.order_by("position"))
+        assert [level.wait_minutes for level in levels] == [10, 15]
+        assert list(levels[1].users.all()) == [User.objects.get(username="manager")]
     incidents = Incident.objects.count()
 
     call_command("seed_demo")

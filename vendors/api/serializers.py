@@ -112,9 +112,43 @@ class QueueSummaryOutputSerializer(serializers.Serializer):
     health = HealthOutputSerializer()
 
 
+class EscalationLevelOutputSerializer(serializers.Serializer):
+    """One level of the vendor's own escalation policy (level 1 first)."""
+
+    wait_minutes = serializers.IntegerField(
+        help_text="Minutes before the next level is paged, if nobody acknowledged."
+    )
+    user_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="Operations people paged at this level."
+    )
+
+
 class VendorDetailOutputSerializer(VendorOutputSerializer):
     sites = SiteSummaryOutputSerializer(many=True, source="active_sites")
     queues = serializers.SerializerMethodField()
+    escalation_levels = serializers.SerializerMethodField(
+        help_text="Ops managers and admins only (null for others): the vendor's own escalation "
+        "policy, level 1 first. When its trouble opens an incident, level 1 is paged at once "
+        "beside the owning team's policy, each next level after the previous one's wait "
+        "unless someone acknowledged."
+    )
+
+    @extend_schema_field(EscalationLevelOutputSerializer(many=True, allow_null=True))
+    def get_escalation_levels(self, vendor):
+        actor = self.context.get("actor")
+        if (
+            actor is None
+            or not getattr(actor, "has_perm", None)
+            or not actor.has_perm("vendors.manage")
+        ):
+            return None
+        return [
+            {
+                "wait_minutes": level.wait_minutes,
+                "user_ids": sorted(u.id for u in level.users.all()),
+            }
+            for level in vendor.escalation_levels.order_by("position").prefetch_related("users")
+        ]
 
     @extend_schema_field(QueueSummaryOutputSerializer(many=True))
     def get_queues(self, vendor):
@@ -277,6 +311,20 @@ class VendorErrorOutputSerializer(serializers.Serializer):
 # --- inputs ------------------------------------------------------------------
 
 
+class EscalationLevelInputSerializer(serializers.Serializer):
+    wait_minutes = serializers.IntegerField(
+        min_value=1,
+        max_value=24 * 60,
+        default=10,
+        help_text="Minutes before the next level is paged, if nobody acknowledged.",
+    )
+    user_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        max_length=50,
+        help_text="Ids of active operations people paged at this level.",
+    )
+
+
 class VendorInputSerializer(serializers.Serializer):
     """A vendor's fields (POST: code and name required; PATCH: any)."""
 
@@ -300,12 +348,13 @@ class VendorInputSerializer(serializers.Serializer):
         queryset=get_user_model().objects.filter(is_active=True), allow_null=True, required=False
     )
     is_active = serializers.BooleanField(required=False)
-    escalation_contacts = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
-        max_length=50,
+    escalation_levels = EscalationLevelInputSerializer(
+        many=True,
         required=False,
-        help_text="Write-only: ids of operations people paged at once when trouble at the "
-        "vendor opens an incident (replaces the list).",
+        help_text="The vendor's own escalation policy, level 1 first, at most 5 levels, each "
+        "paging at least one active operations person (replaces the policy; [] for none). "
+        'Refused levels answer 400 with fields such as "escalation_levels.1.user_ids" '
+        "(levels counted from 1).",
     )
 
 

@@ -79,7 +79,8 @@ def _id(name: str, description: str) -> OpenApiParameter:
 def _vendor_detail(actor, vendor_id: int, status_code: int = status.HTTP_200_OK):
     vendor = or_404(selectors.vendor_for(actor, vendor_id), "vendor")
     health = vendor_healths([vendor], timezone.now(), rows=True)
-    return ok(VendorDetailOutputSerializer(vendor, context={"health": health}).data, status_code)
+    context = {"health": health, "actor": actor}
+    return ok(VendorDetailOutputSerializer(vendor, context=context).data, status_code)
 
 
 class VendorListApi(VendorManageApi):

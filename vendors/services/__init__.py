@@ -15,7 +15,7 @@ from vendors.services.setup import (
     token_create,
     token_revoke,
     vendor_create,
-    vendor_set_escalation_contacts,
+    vendor_set_escalation_levels,
     vendor_update,
 )
 from vendors.services.sites import site_status_change
@@ -68,6 +68,6 @@ __all__ = [
     "token_revoke",
     "trouble_evaluate",
     "vendor_create",
-    "vendor_set_escalation_contacts",
+    "vendor_set_escalation_levels",
     "vendor_update",
 ]

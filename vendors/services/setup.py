@@ -15,11 +15,20 @@ from django.utils.translation import gettext as _
 from tscc.exceptions import InvalidInput
 from tscc.roles import OPERATIONS_ROLES, Role
 from vendors.exceptions import NotFound
-from vendors.models import Queue, Site, Vendor, VendorMembership, VendorToken
+from vendors.models import (
+    MAX_ESCALATION_LEVELS,
+    Queue,
+    Site,
+    Vendor,
+    VendorEscalationLevel,
+    VendorMembership,
+    VendorToken,
+)
 from vendors.services.common import apply_and_save, ensure, get_visible
 
 TOKEN_PREFIX = "vnd_"  # noqa: S105 (a prefix, not a secret)
 TOKEN_TOUCH_EVERY = 60  # seconds between last_used_at writes
+MAX_LEVEL_WAIT = 24 * 60  # minutes a level of a vendor's escalation policy may wait
 
 VENDOR_FIELDS = (
     "code",
@@ -63,52 +72,113 @@ def vendor_create(*, actor, **fields: Any) -> Vendor:
     The owner must be an operations user: trouble incidents are declared in
     their name."""
     ensure(actor, "vendors.manage")
-    contacts = fields.pop("escalation_contacts", None)
+    levels = fields.pop("escalation_levels", None)
     vendor = apply_and_save(Vendor(), fields, allowed=VENDOR_FIELDS, message=_("Check the vendor."))
-    if contacts is not None:
-        vendor_set_escalation_contacts(actor=actor, vendor_id=vendor.id, user_ids=contacts)
+    if levels is not None:
+        _set_levels_as_field(actor, vendor, levels)
     return vendor
 
 
 @transaction.atomic
 def vendor_update(*, actor, vendor_id: int, **fields: Any) -> Vendor:
-    """Change a vendor's fields; `escalation_contacts` (user ids) replaces
-    who is paged when its trouble opens an incident."""
+    """Change a vendor's fields; `escalation_levels` (see
+    vendor_set_escalation_levels) replaces its escalation policy."""
     ensure(actor, "vendors.manage")
     vendor = get_visible(actor, Vendor, vendor_id, lock=True)
-    contacts = fields.pop("escalation_contacts", None)
+    levels = fields.pop("escalation_levels", None)
     vendor = apply_and_save(vendor, fields, allowed=VENDOR_FIELDS, message=_("Check the vendor."))
-    if contacts is not None:
-        vendor_set_escalation_contacts(actor=actor, vendor_id=vendor.id, user_ids=contacts)
+    if levels is not None:
+        _set_levels_as_field(actor, vendor, levels)
     return vendor
 
 
-@transaction.atomic
-def vendor_set_escalation_contacts(*, actor, vendor_id: int, user_ids) -> Vendor:
-    """Who is paged at once when trouble at the vendor opens an incident:
-    active operations people (they are paged through escalations, by their
-    own notification rules)."""
-    from django.contrib.auth import get_user_model
+def _set_levels_as_field(actor, vendor: Vendor, levels) -> None:
+    """vendor_set_escalation_levels for vendor_create/update, whose field is
+    `escalation_levels`: its errors are named so."""
+    try:
+        vendor_set_escalation_levels(actor=actor, vendor_id=vendor.id, levels=levels)
+    except InvalidInput as error:
+        raise InvalidInput(
+            error.message,
+            fields={f"escalation_{name}": text for name, text in error.fields.items()},
+        ) from None
 
+
+def _level_people(raw, errors: dict, name: str) -> list[int]:
+    if not isinstance(raw, list | tuple):
+        errors[name] = _("Not a valid choice.")
+        return []
+    try:
+        return list(dict.fromkeys(int(i) for i in raw))
+    except (TypeError, ValueError):
+        errors[name] = _("Not a valid choice.")
+        return []
+
+
+def _level_wait(raw, errors: dict, name: str) -> int:
+    try:
+        wait = int(raw)
+    except (TypeError, ValueError):
+        wait = 0
+    if isinstance(raw, bool) or isinstance(raw, float) and not raw.is_integer():
+        wait = 0
+    if wait < 1:
+        errors[name] = _("Wait at least one minute.")
+    elif wait > MAX_LEVEL_WAIT:
+        errors[name] = _("At most %(n)s minutes.") % {"n": MAX_LEVEL_WAIT}
+    return wait
+
+
+@transaction.atomic
+def vendor_set_escalation_levels(*, actor, vendor_id: int, levels) -> Vendor:
+    """The vendor's own escalation policy, replacing the one it had (an
+    empty list: none). `levels` is [{"wait_minutes": int >= 1, "user_ids":
+    [int, ...]}, ...], level 1 first, at most MAX_ESCALATION_LEVELS; each
+    level pages at least one active operations person. When trouble at the
+    vendor opens an incident, level 1 is paged at once (beside the owning
+    team's policy) and each next level after the previous one's wait, unless
+    someone acknowledged. Errors by field: "levels" and
+    "levels.<n>.wait_minutes" / "levels.<n>.user_ids", n counting from 1."""
     ensure(actor, "vendors.manage")
     vendor = get_visible(actor, Vendor, vendor_id, lock=True)
-    try:
-        ids = sorted({int(i) for i in user_ids})
-    except (TypeError, ValueError):
+    message = _("Check the escalation policy.")
+    if not isinstance(levels, list | tuple):
+        raise InvalidInput(message, fields={"levels": _("Give a list of levels.")})
+    if len(levels) > MAX_ESCALATION_LEVELS:
         raise InvalidInput(
-            _("Check the vendor."), fields={"escalation_contacts": _("Not a valid choice.")}
-        ) from None
-    people = list(
-        get_user_model().objects.filter(
-            id__in=ids, is_active=True, role__in=[str(r) for r in OPERATIONS_ROLES]
+            message,
+            fields={"levels": _("At most %(n)s levels.") % {"n": MAX_ESCALATION_LEVELS}},
         )
-    )
-    if len(people) != len(ids):
-        raise InvalidInput(
-            _("Check the vendor."),
-            fields={"escalation_contacts": _("Only active people in operations can be paged.")},
+    errors: dict[str, str] = {}
+    wanted = []
+    for n, level in enumerate(levels, start=1):
+        if not isinstance(level, dict):
+            errors[f"levels.{n}"] = _("Give the level's wait and people.")
+            continue
+        wait = _level_wait(level.get("wait_minutes", 10), errors, f"levels.{n}.wait_minutes")
+        ids = _level_people(level.get("user_ids"), errors, f"levels.{n}.user_ids")
+        wanted.append((n, wait, ids))
+    everyone = {uid for _n, _wait, ids in wanted for uid in ids}
+    people = {
+        u.id: u
+        for u in get_user_model().objects.filter(
+            id__in=everyone, is_active=True, role__in=[str(r) for r in OPERATIONS_ROLES]
         )
-    vendor.escalation_contacts.set(people)
+    }
+    for n, _wait, ids in wanted:
+        name = f"levels.{n}.user_ids"
+        if name in errors:
+            continue
+        if not ids:
+            errors[name] = _("Choose at least one person.")
+        elif any(uid not in people for uid in ids):
+            errors[name] = _("Only active people in operations can be paged.")
+    if errors:
+        raise InvalidInput(message, fields=errors)
+    vendor.escalation_levels.all().delete()
+    for n, wait, ids in wanted:
+        level = VendorEscalationLevel.objects.create(vendor=vendor, position=n, wait_minutes=wait)
+        level.users.set([people[uid] for uid in ids])
     return vendor
 
 

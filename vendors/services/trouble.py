@@ -14,8 +14,9 @@ The queue (or site) row is locked while deciding, so two posts for the same
 queue cannot both open an incident. Incidents are declared in the name of
 the vendor's owner (an ops person; the vendor has none: a logged warning,
 no incident), with the vendor's team as owning team, so escalations'
-routing rules page that team's policy. The vendor's leads get an in-app
-notice after commit.
+routing rules page that team's policy; the vendor's own escalation policy
+(its levels) is asked for beside it, through incident_paging_requested,
+once per incident. The vendor's leads get an in-app notice after commit.
 
 Severity follows the rubric's operations dimension: a queue's trouble is
 "one queue degraded" (1 -> SEV3), a site down is "partial vendor outage"
@@ -108,6 +109,16 @@ def _lead_ids(vendor: Vendor) -> list[int]:
     )
 
 
+def _escalation_levels(vendor: Vendor) -> list[dict]:
+    """The vendor's escalation policy as incident_paging_requested takes it."""
+    from vendors.selectors import vendor_escalation_levels
+
+    return [
+        {"wait_minutes": level.wait_minutes, "user_ids": [u.id for u in level.users.all()]}
+        for level in vendor_escalation_levels(vendor=vendor)
+    ]
+
+
 def _raise_trouble(
     *,
     key: str,
@@ -181,14 +192,16 @@ def _raise_trouble(
         trouble_noted_at=now,
         created_at=now,
     )
-    contacts = list(vendor.escalation_contacts.values_list("id", flat=True))
-    if contacts:
-        # Paged at once beside the team's policy; escalations does the paging.
+    levels = _escalation_levels(vendor)
+    if levels:
+        # The vendor's own policy, beside the team's; escalations does the paging.
         send_on_commit(
             incident_paging_requested,
             incident_id=incident.id,
             actor_id=owner.id,
-            user_ids=contacts,
+            levels=levels,
+            name=_("Vendor %(name)s escalation") % {"name": vendor.display_name},
+            key=f"vendor:{vendor.id}",
             message=summary[:500],
         )
     on_commit_notify(

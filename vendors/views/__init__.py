@@ -1,5 +1,6 @@
 """The vendor pages: the ops board, the vendor portal, a vendor's detail
-page and the incident page's impacted-vendors panel."""
+page, its sites-and-queues setup page and the incident page's
+impacted-vendors panel."""
 
 from vendors.views.board import board
 from vendors.views.detail import (
@@ -18,6 +19,15 @@ from vendors.views.portal import (
     template_download,
     upload,
 )
+from vendors.views.setup import (
+    setup_queue,
+    setup_queue_create,
+    setup_queue_edit,
+    setup_site,
+    setup_site_create,
+    setup_site_edit,
+    vendor_setup,
+)
 
 __all__ = [
     "board",
@@ -26,6 +36,12 @@ __all__ = [
     "incident_impacts",
     "portal",
     "portal_as_vendor",
+    "setup_queue",
+    "setup_queue_create",
+    "setup_queue_edit",
+    "setup_site",
+    "setup_site_create",
+    "setup_site_edit",
     "site_status",
     "snapshot_create",
     "template_download",
@@ -35,4 +51,5 @@ __all__ = [
     "upload",
     "vendor_detail",
     "vendor_link_incident",
+    "vendor_setup",
 ]

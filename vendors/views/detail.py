@@ -22,7 +22,7 @@ from tscc.exceptions import ApplicationError
 from tscc.forms import apply_error
 from vendors import selectors, services
 from vendors.domain.health import vendor_health
-from vendors.forms import ContactsForm, ImpactForm, TokenForm, impact_targets
+from vendors.forms import EscalationLevelsForm, ImpactForm, TokenForm, impact_targets
 from vendors.selectors import QueueRow, health_of, latest_snapshots, sees_every_vendor
 from vendors.views import present
 from vendors.views.board import incident_chip, queue_row
@@ -319,11 +319,18 @@ def token_revoke(request: HttpRequest, vendor_id: int, token_id: int) -> HttpRes
 
 
 def _contacts_context(vendor, *, form=None, saved: bool = False, error: str = "") -> dict:
-    contacts = selectors.vendor_escalation_contacts(vendor=vendor)
+    """The vendor's escalation policy panel (its id stays "contacts")."""
+    levels = selectors.vendor_escalation_levels(vendor=vendor)
+    if form is None:
+        rows = [
+            {"user_ids": [u.id for u in level.users.all()], "wait_minutes": level.wait_minutes}
+            for level in levels
+        ]
+        form = EscalationLevelsForm(count=len(rows), initial=EscalationLevelsForm.initial_for(rows))
     return {
         "vendor": vendor,
-        "contacts": contacts,
-        "contacts_form": form or ContactsForm(initial={"people": [c.id for c in contacts]}),
+        "escalation_levels": levels,
+        "levels_form": form,
         "contacts_saved": saved,
         "contacts_error": error,
     }
@@ -332,18 +339,29 @@ def _contacts_context(vendor, *, form=None, saved: bool = False, error: str = ""
 @require_POST
 @login_required
 def contacts_save(request: HttpRequest, vendor_id: int) -> HttpResponse:
-    """Set who is paged at once when trouble at the vendor opens an incident."""
+    """The vendor's escalation policy: "add" or "remove" (a level number)
+    redraws the rows as posted, without saving; otherwise it is saved, and
+    refused input is shown per level (422) with nothing lost."""
     vendor = _vendor(request, vendor_id)
     if not request.user.has_perm("vendors.manage"):
         raise PermissionDenied
-    form = ContactsForm(request.POST)
+    if "add" in request.POST or "remove" in request.POST:
+        rows = EscalationLevelsForm.posted_rows(request.POST)
+        if "add" in request.POST:
+            rows.append({"user_ids": [], "wait_minutes": 10})
+        else:
+            number = request.POST["remove"]
+            if number.isdigit() and 1 <= int(number) <= len(rows):
+                del rows[int(number) - 1]
+        form = EscalationLevelsForm(count=len(rows), initial=EscalationLevelsForm.initial_for(rows))
+        return render(request, "vendors/_contacts.html", _contacts_context(vendor, form=form))
+    rows = EscalationLevelsForm.posted_rows(request.POST)
+    form = EscalationLevelsForm(request.POST, count=len(rows))
     status = 422
     if form.is_valid():
         try:
-            services.vendor_set_escalation_contacts(
-                actor=request.user,
-                vendor_id=vendor.id,
-                user_ids=[p.id for p in form.cleaned_data["people"]],
+            services.vendor_set_escalation_levels(
+                actor=request.user, vendor_id=vendor.id, levels=form.levels()
             )
         except ApplicationError as exc:
             status = apply_error(form, exc)
@@ -352,5 +370,6 @@ def contacts_save(request: HttpRequest, vendor_id: int) -> HttpResponse:
                 url = reverse("vendors:detail", args=[vendor.id]) + "#contacts"
                 return HttpResponseRedirect(url, 303)
             return render(request, "vendors/_contacts.html", _contacts_context(vendor, saved=True))
-    context = _contacts_context(vendor, form=form, error=" ".join(form.non_field_errors()))
+    error = " ".join(form.non_field_errors()) or _("Check the escalation policy.")
+    context = _contacts_context(vendor, form=form, error=error)
     return render(request, "vendors/_contacts.html", context, status=status)

@@ -655,19 +655,38 @@ def test_the_schema_documents_every_vendors_operation():
     assert "vendorToken" in security
 
 
-def test_a_vendors_escalation_contacts_are_set_through_the_api(
+def test_a_vendors_escalation_levels_are_read_and_set_through_the_api(
     api_as, make_user, manager, vendor, lead
 ):
     from tscc.roles import Role
 
     duty = make_user(Role.RESPONDER, username="duty-api")
     api = api_as(manager)
-    changed = api.patch(f"/{vendor.id}/", {"escalation_contacts": [duty.id]})
+    levels = [
+        {"wait_minutes": 5, "user_ids": [duty.id]},
+        {"wait_minutes": 30, "user_ids": [manager.id, duty.id]},
+    ]
+    changed = api.patch(f"/{vendor.id}/", {"escalation_levels": levels})
     assert changed.status_code == 200, changed.content
-    assert list(vendor.escalation_contacts.all()) == [duty]
-    refused = api.patch(f"/{vendor.id}/", {"contacts": "x", "escalation_contacts": [lead.id]})
+    assert changed.json()["escalation_levels"] == [
+        {"wait_minutes": 5, "user_ids": [duty.id]},
+        {"wait_minutes": 30, "user_ids": sorted([manager.id, duty.id])},
+    ]
+    assert api.get(f"/{vendor.id}/").json()["escalation_levels"][0]["user_ids"] == [duty.id]
+    assert api_as(lead).get(f"/{vendor.id}/").json()["escalation_levels"] is None  # managers only
+    refused = api.patch(
+        f"/{vendor.id}/",
+        {"contacts": "x", "escalation_levels": [{"wait_minutes": 5, "user_ids": [lead.id]}]},
+    )
     assert refused.status_code == 400
-    assert "escalation_contacts" in refused.json()["fields"]
+    assert "escalation_levels.1.user_ids" in refused.json()["fields"]
     vendor.refresh_from_db()
-    assert list(vendor.escalation_contacts.all()) == [duty]  # nothing half-changed
+    assert [lv.wait_minutes for lv in vendor.escalation_levels.all()] == [
+        5,
+        30,
+    ]  # nothing half-changed
     assert vendor.contacts != "x"
+    too_many = api.patch(f"/{vendor.id}/", {"escalation_levels": [levels[0]] * 6})
+    assert too_many.status_code == 400 and "escalation_levels" in too_many.json()["fields"]
+    cleared = api.patch(f"/{vendor.id}/", {"escalation_levels": []})
+    assert cleared.status_code == 200 and cleared.json()["escalation_levels"] == []

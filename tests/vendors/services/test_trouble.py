@@ -252,30 +252,120 @@ def test_a_report_keeps_a_round_the_clock_queue_fresh_for_an_hour(lead, queue, h
     assert "last figures for" in Incident.objects.get().summary
 
 
-def test_a_trouble_incident_pages_the_vendors_escalation_contacts(
-    make_user, manager, lead, queue, breached, django_capture_on_commit_callbacks
-):
-    """Paged at once through escalations (by their own rules), beside the
-    team's policy; a BPO lead cannot be an escalation contact."""
-    from escalations.models import Escalation, Page
-    from tscc.exceptions import InvalidInput
+@pytest.fixture
+def two_levels(make_user, manager, queue):
+    """The vendor's own policy: `first`, then `second` 10 minutes later."""
     from tscc.roles import Role
-    from vendors.services import vendor_set_escalation_contacts
+    from vendors.services import vendor_set_escalation_levels
 
-    duty = make_user(Role.RESPONDER, username="vendor-duty")
-    with pytest.raises(InvalidInput) as refused:
-        vendor_set_escalation_contacts(
-            actor=manager, vendor_id=queue.vendor_id, user_ids=[duty.id, lead.id]
-        )
-    assert "escalation_contacts" in refused.value.fields
-    vendor_set_escalation_contacts(actor=manager, vendor_id=queue.vendor_id, user_ids=[duty.id])
+    first = make_user(Role.RESPONDER, username="vendor-first", display_name="Vendor First")
+    second = make_user(Role.OPS_MANAGER, username="vendor-second", display_name="Vendor Second")
+    vendor_set_escalation_levels(
+        actor=manager,
+        vendor_id=queue.vendor_id,
+        levels=[
+            {"wait_minutes": 10, "user_ids": [first.id]},
+            {"wait_minutes": 20, "user_ids": [second.id]},
+        ],
+    )
+    return first, second
 
+
+def _vendor_escalation(incident):
+    from escalations.models import Escalation
+
+    return Escalation.objects.get(incident=incident, kind=Escalation.Kind.REQUESTED)
+
+
+def test_a_trouble_incident_pages_the_vendors_levels_one_after_the_other(
+    two_levels, lead, queue, breached, django_capture_on_commit_callbacks
+):
+    """Level 1 at once (beside the team's policy, by their own rules); level 2
+    after level 1's wait when nobody acknowledged; on the timeline by name."""
+    from escalations.models import Page, Timer
+    from escalations.services import sweep
+
+    first, second = two_levels
     post(lead, queue, breached(), django_capture_on_commit_callbacks)
 
     incident = Incident.objects.get()
-    page = Page.objects.get(user=duty)
-    assert page.escalation.incident_id == incident.id
-    assert page.escalation.kind == Escalation.Kind.ADHOC
-    assert page.deliveries.exists()  # by duty's own notification rules
-    paged = TimelineEvent.objects.get(incident=incident, kind="page", data__action="paged_by")
-    assert paged.data["names"] == [str(duty)]
+    escalation = _vendor_escalation(incident)
+    assert escalation.snapshot["name"] == "Vendor Luzon BPO escalation"
+    assert [p.user for p in escalation.pages.all()] == [first]
+    assert escalation.pages.get().deliveries.exists()  # by first's own notification rules
+    nxt = Timer.objects.get(escalation=escalation, step=1, state=Timer.State.PENDING)
+    fired = Timer.objects.get(escalation=escalation, step=0).fired_at
+    assert nxt.due_at - fired == timedelta(minutes=10)
+
+    sweep(now=nxt.due_at - timedelta(seconds=1))
+    assert not Page.objects.filter(user=second).exists()  # not yet
+    sweep(now=nxt.due_at + timedelta(seconds=1))
+    page = Page.objects.get(user=second)
+    assert page.escalation_id == escalation.id and page.step == 1
+    paged = TimelineEvent.objects.filter(incident=incident, kind="page", data__action="paged")
+    assert [(e.data["names"], e.data["name"]) for e in paged.order_by("seq")] == [
+        ([str(first)], "Vendor Luzon BPO escalation"),
+        ([str(second)], "Vendor Luzon BPO escalation"),
+    ]
+    assert TimelineEvent.objects.filter(
+        incident=incident, kind="page", data__action="requested"
+    ).exists()
+
+
+def test_an_acknowledgement_at_level_1_stops_the_vendors_policy(
+    two_levels, lead, queue, breached, django_capture_on_commit_callbacks
+):
+    from escalations.models import Escalation, Page, Timer
+    from escalations.services import page_acknowledge, sweep
+
+    first, second = two_levels
+    post(lead, queue, breached(), django_capture_on_commit_callbacks)
+    escalation = _vendor_escalation(Incident.objects.get())
+    due = Timer.objects.get(escalation=escalation, step=1).due_at
+
+    page_acknowledge(actor=first, page_id=escalation.pages.get().id)
+
+    sweep(now=due + timedelta(minutes=1))
+    escalation.refresh_from_db()
+    assert escalation.state == Escalation.State.ACKNOWLEDGED
+    assert not Page.objects.filter(user=second).exists()
+
+
+def test_repeated_trouble_does_not_restart_the_vendors_policy(
+    two_levels, manager, lead, queue, breached, django_capture_on_commit_callbacks
+):
+    """Notes every 30 minutes while the incident is open; the vendor's policy
+    started once, and asking again with its key returns the running one."""
+    from escalations.models import Escalation, Page
+    from incidents.signals import incident_paging_requested
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    post(
+        lead,
+        queue,
+        breached(taken_at=now - timedelta(minutes=1)),
+        django_capture_on_commit_callbacks,
+    )
+    incident = Incident.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_trouble_evaluate(queue_id=queue.id, now=now + timedelta(minutes=31))
+    assert len(notes(incident)) == 1
+    incident_paging_requested.send(
+        sender="test",
+        incident_id=incident.id,
+        actor_id=manager.id,
+        levels=[{"wait_minutes": 5, "user_ids": [two_levels[1].id]}],
+        name="Vendor Luzon BPO escalation",
+        key=f"vendor:{queue.vendor_id}",
+    )
+    assert Escalation.objects.filter(incident=incident, kind="requested").count() == 1
+    assert Page.objects.filter(escalation__incident=incident).count() == 1
+
+
+def test_a_vendor_without_levels_pages_only_the_teams_policy(
+    lead, queue, breached, django_capture_on_commit_callbacks
+):
+    from escalations.models import Escalation
+
+    post(lead, queue, breached(), django_capture_on_commit_callbacks)
+    assert not Escalation.objects.filter(incident=Incident.objects.get()).exists()
