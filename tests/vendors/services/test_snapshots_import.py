@@ -3,7 +3,6 @@ report, queue codes, duplicates, speed."""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -115,7 +114,7 @@ def test_empty_import_is_an_error(lead, queue):
     assert not snapshots_import(actor=lead, rows=[]).ok
 
 
-def test_ten_thousand_rows_import_fast(manager, vendor, site, django_assert_max_num_queries):
+def test_ten_thousand_rows_import_in_batches(manager, vendor, site, django_assert_max_num_queries):
     queues = [
         queue_create(
             actor=manager, vendor_id=vendor.id, code=f"q{i}", name=f"Q{i}", planned_headcount=20
@@ -128,14 +127,11 @@ def test_ten_thousand_rows_import_fast(manager, vendor, site, django_assert_max_
     rows = rows[:10_000]
     # Lookups and checks take a handful of queries; the insert goes in
     # batches (SQLite: 999 parameters per statement, so ~60 rows each).
-    started = time.perf_counter()
+    # Its speed is measured by bench/vendors.py, not here.
     with django_assert_max_num_queries(10 + 10_000 // 50):
         result = snapshots_import(actor=manager, rows=rows)
-    elapsed = time.perf_counter() - started
     assert result.ok, result.errors[:3]
     assert QueueSnapshot.objects.count() == 10_000
-    print(f"\nimport of 10,000 rows: {elapsed:.2f} s ({10_000 / elapsed:,.0f} rows/s)")
-    assert elapsed < 3.0
 
 
 # --- files ------------------------------------------------------------------------
