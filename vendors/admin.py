@@ -46,6 +46,17 @@ class VendorAdmin(admin.ModelAdmin):
     inlines = [SiteInline, MembershipInline, EscalationLevelInline]
 
 
+@admin.register(m.VendorEscalationLevel)
+class VendorEscalationLevelAdmin(admin.ModelAdmin):
+    """Every vendor's levels in one list (edited on the vendor, in its inline)."""
+
+    list_display = ["vendor", "position", "wait_minutes"]
+    list_select_related = ["vendor"]
+    list_filter = ["vendor"]
+    filter_horizontal = ["users"]
+    ordering = ["vendor__name", "position"]
+
+
 @admin.register(m.Site)
 class SiteAdmin(admin.ModelAdmin):
     list_display = ["name", "vendor", "city", "country", "time_zone", "seats", "status"]
