@@ -20,7 +20,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from tscc import logfilters  # noqa: E402
 from tscc.routing import websocket_urlpatterns  # noqa: E402
+
+# Access logs never show the acknowledge links' or iCal feeds' tokens.
+logfilters.install()
 
 application = ProtocolTypeRouter(
     {
