@@ -10,12 +10,13 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint messages venv clean bench bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors
+.PHONY: help run test lint audit messages venv clean bench bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends
 
 help:
 	@echo "make run    start TSCC on http://localhost:8000/ (Ctrl-C stops everything)"
 	@echo "make test   run the whole test suite"
 	@echo "make lint   ruff and the import contracts"
+	@echo "make audit  bandit and pip-audit (pip-audit needs the PyPI JSON API or OSV)"
 	@echo "make messages  refresh and compile the translation catalogues"
 
 $(BIN)/python:
@@ -43,8 +44,15 @@ test: $(STAMP)
 	@tail -n 1 var/lint-imports.log
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Security: bandit on the shipped apps (config and skips in pyproject.toml), and
+# pip-audit on the lock. --strict fails when a pin could not be checked (no
+# route to the vulnerability service) instead of passing on an empty audit.
+audit: $(STAMP)
+	$(BIN)/bandit -c pyproject.toml -r tscc incidents escalations oncall vendors -q
+	$(BIN)/pip-audit -r requirements.lock --no-deps --disable-pip --strict
+
 # Benchmarks print numbers (medians, p95, query counts); see bench/.
-bench: bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors
+bench: bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends
 
 bench-incidents: $(STAMP)
 	$(BIN)/python bench/incidents_list.py
@@ -60,6 +68,9 @@ bench-warroom: $(STAMP)
 
 bench-vendors: $(STAMP)
 	$(BIN)/python bench/vendors.py
+
+bench-trends: $(STAMP)
+	$(BIN)/python bench/trends.py
 
 # Needs GNU gettext; the compiled .mo files are committed so a fresh
 # machine needs no gettext at all.

@@ -27,7 +27,7 @@ from incidents.services import Declaration, incident_add_note, incident_declare
 from tscc.exceptions import ApplicationError
 from tscc.roles import Role
 
-TOKEN_PREFIX = "int_"  # noqa: S105 (a prefix, not a secret)
+TOKEN_PREFIX = "int_"  # noqa: S105 (a prefix, not a secret)  # nosec B105
 MAX_ITEMS = 200
 NOTE_EVERY = 10  # a repeated alert is noted on the timeline every 10th repeat
 TITLE_MAX = 200

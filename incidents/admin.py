@@ -110,3 +110,53 @@ class RegulatoryReportAdmin(ReadOnlyAdmin):
 )
 class IncidentRecordAdmin(ReadOnlyAdmin):
     """Records written by the incident services: readable here, changed there."""
+
+
+class WeeklyReportRunInline(admin.TabularInline):
+    """The sends so far, read-only: the sweep writes them."""
+
+    model = m.WeeklyReportRun
+    extra = 0
+    can_delete = False
+    ordering = ["-week_start"]
+    fields = ["week_start", "state", "attempts", "sent_at", "recipients_count", "last_error"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(m.WeeklyReportList)
+class WeeklyReportListAdmin(admin.ModelAdmin):
+    list_display = ["name", "weekday", "hour", "time_zone", "is_active", "created_at"]
+    list_filter = ["is_active", "time_zone"]
+    search_fields = ["name", "recipients"]
+    readonly_fields = ["created_by", "created_at"]
+    inlines = [WeeklyReportRunInline]
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(m.WeeklyReportRun)
+class WeeklyReportRunAdmin(ReadOnlyAdmin):
+    """Every scheduled send, across lists: written by the sweep only."""
+
+    list_display = ["report_list", "week_start", "state", "attempts", "sent_at", "recipients_count"]
+    list_filter = ["state"]
+    list_select_related = ["report_list"]
+
+
+@admin.register(m.IncidentMetricsFacts)
+class IncidentMetricsFactsAdmin(ReadOnlyAdmin):
+    """The metrics' per-incident cache (incidents.metrics): computed from the
+    timeline, never edited; deleting rows loses nothing."""
+
+    list_display = ["incident", "last_seq", "severity_highest", "state", "computed_for"]
+    list_select_related = ["incident"]
+    list_filter = ["severity_highest", "state"]

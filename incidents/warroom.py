@@ -324,7 +324,7 @@ def sync_frame(seq: int, *, more: bool = False) -> str:
     return format_html(
         '<div id="room-sync" hx-swap-oob="true" data-seq="{}"{}></div>',
         seq,
-        mark_safe(' data-more="true"') if more else "",  # noqa: S308 - a constant
+        mark_safe(' data-more="true"') if more else "",  # noqa: S308 - a constant  # nosec B308
     )
 
 
@@ -417,9 +417,9 @@ def room_context(incident: Incident, viewer) -> dict:
             "act": viewer.has_perm("incidents.act", incident),
             "command": viewer.has_perm("incidents.command", incident),
         },
-        "header_html": mark_safe(render_header(incident, lang)),  # noqa: S308 - rendered escaped
-        "presence_html": mark_safe(render_presence(incident.id, lang)),  # noqa: S308
-        "events_html": [mark_safe(render_event(e, lang)) for e in events],  # noqa: S308
+        "header_html": mark_safe(render_header(incident, lang)),  # noqa: S308 - rendered escaped  # nosec B308 B703
+        "presence_html": mark_safe(render_presence(incident.id, lang)),  # noqa: S308 - rendered escaped  # nosec B308 B703
+        "events_html": [mark_safe(render_event(e, lang)) for e in events],  # noqa: S308 - escaped  # nosec B308 B703
         "summary": incident.summary,
         "key_facts": selectors.incident_key_facts(incident=incident),
         "decisions": list(selectors.incident_decisions(incident=incident).order_by("seq")),

@@ -25,6 +25,19 @@ app.conf.beat_schedule = {
         "schedule": 2.0,
         "options": {"expires": 2, "queue": "critical"},
     },
+    # The weekly report: one row per list and week, sent once its list's
+    # local send time has passed (bulk: never ahead of pages).
+    "incidents-sweep-weekly-reports": {
+        "task": "incidents.tasks.sweep_weekly_reports",
+        "schedule": 300.0,
+        "options": {"expires": 300, "queue": "bulk"},
+    },
+    # The metrics' facts cache, kept warm for the summaries (bulk).
+    "incidents-warm-metrics-cache": {
+        "task": "incidents.tasks.warm_metrics_cache",
+        "schedule": 600.0,
+        "options": {"expires": 600, "queue": "bulk"},
+    },
     # Escalations: fire due steps and send due deliveries (the safety net
     # under the on-commit fast path).
     "escalations-sweep": {

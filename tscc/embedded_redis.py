@@ -11,7 +11,7 @@ import contextlib
 import ctypes
 import os
 import signal
-import subprocess
+import subprocess  # starts our own redis-server; see Popen below  # nosec B404
 import time
 from pathlib import Path
 
@@ -83,7 +83,7 @@ class EmbeddedRedis:
             )
             + "\n"
         )
-        self.process = subprocess.Popen(  # noqa: S603 - our own bundled binary
+        self.process = subprocess.Popen(  # noqa: S603 - our own bundled binary  # nosec B603
             [server_binary(), str(conf)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -40,7 +40,7 @@ def user_set_language(*, user: User, language: str) -> None:
 
 # --- API tokens ---------------------------------------------------------------
 
-API_TOKEN_PREFIX = "tscc_"  # noqa: S105 - the public marker, not a secret
+API_TOKEN_PREFIX = "tscc_"  # noqa: S105 - the public marker, not a secret  # nosec B105
 # Write last_used_at at most this often, so a busy client does not turn every
 # request into a write.
 API_TOKEN_TOUCH_SECONDS = 60

@@ -26,6 +26,7 @@ urlpatterns = [
     path("oncall/", include("oncall.urls")),
     path("escalations/", include("escalations.urls")),
     path("vendors/", include("vendors.urls")),
+    path("summary/", include("incidents.summary_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/v1/", include("incidents.api.urls")),

@@ -186,7 +186,7 @@ def _create(admin: User, teams: dict[str, Team], owner: User, levels: list[dict]
 
 def _figures(vendor_code: str, q: QueueSpec, zone: str, at: datetime, hours_ago: int) -> dict:
     """Believable hourly figures for one queue, the same on every run."""
-    rng = random.Random(f"{vendor_code}/{q.code}/{at.isoformat()}")  # noqa: S311 - demo data
+    rng = random.Random(f"{vendor_code}/{q.code}/{at.isoformat()}")  # noqa: S311 - demo data  # nosec B311
     local_hour = at.astimezone(ZoneInfo(zone)).hour
     # Evening peak around 21:00 local, trough before dawn.
     daily = 1.0 + 0.25 * math.cos((local_hour - 21) / 24 * 2 * math.pi)

@@ -47,7 +47,7 @@ def _post_json(url: str, payload: dict, headers: dict | None = None) -> str:
             method="POST",
             headers={"Content-Type": "application/json", **(headers or {})},
         )
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310  # nosec B310
             reply = response.read(2000).decode("utf-8", "replace")
             if response.status >= 300:
                 raise DeliveryError(f"HTTP {response.status}")

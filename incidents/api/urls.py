@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from incidents.api import metrics
 from incidents.api.views import actions, incidents, reports, work
 
 INCIDENT = "incidents/<int:incident_id>/"
@@ -91,4 +92,6 @@ urlpatterns = [
         reports.IncidentReviewStateApi.as_view(),
         name="api-incident-review-state",
     ),
+    # Metrics over a period (the trends page's numbers).
+    path("metrics/", metrics.MetricsApi.as_view(), name="api-metrics"),
 ]

@@ -15,8 +15,9 @@ Per incident (`incident_facts`):
 - discovered_at / harm_started_at: the last DETAILS_CHANGED correction of
   each if there is one, else the DECLARED event's value if it carries one,
   else the value recorded at declaration (passed in by the caller: the
-  declare service does not copy these times into the DECLARED event, and
-  every later change goes through a DETAILS_CHANGED correction).
+  declare service copies these times into the DECLARED event, but incidents
+  declared before it did, and an unknown harm start, have none there; every
+  later change goes through a DETAILS_CHANGED correction).
   "Detection time is known" means harm_started_at is recorded: then
   time_to_detect = discovered_at - harm_started_at.
 - acknowledged_at: the first ACKNOWLEDGED event, or the first STATE_CHANGED
@@ -58,7 +59,7 @@ import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -375,6 +376,37 @@ def incident_facts(
     used when the DECLARED event does not name one. `now` bounds the clocks
     of an incident still running. `targets` maps severity values to their
     targets (or is PreparedTargets.of them, for many incidents)."""
+    return incident_facts_until(
+        events,
+        targets=targets,
+        reports=reports,
+        now=now,
+        category=category,
+        discovered_at=discovered_at,
+        harm_started_at=harm_started_at,
+    )[0]
+
+
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def incident_facts_until(
+    events: Iterable[Event],
+    *,
+    targets: Mapping[str, SeverityTargets] | PreparedTargets,
+    reports: Iterable[ReportRecord] = (),
+    now: datetime,
+    category: str = "",
+    discovered_at: datetime | None = None,
+    harm_started_at: datetime | None = None,
+) -> tuple[IncidentFacts, datetime | None]:
+    """incident_facts, and until when they stay true without a new event:
+    the facts computed for `now` are the facts for every moment in
+    [now, valid_until) (None: for ever). Only a clock not yet judged moves
+    with time alone (an acknowledgement, a running status-update stretch or
+    a report still inside its target), and each turns to missed at one known
+    moment; valid_until is the earliest of those moments."""
+    reports = tuple(reports)
     targets = PreparedTargets.of(targets)
     ordered = sorted(events, key=lambda e: (e.seq, e.at))
     declared = next((e for e in ordered if e.kind == DECLARED), None)
@@ -430,7 +462,7 @@ def incident_facts(
         ack=targets.ack,
         until=now,
     )
-    return IncidentFacts(
+    facts = IncidentFacts(
         declared_at=declared.at,
         category=category,
         severity_declared=severity,
@@ -445,6 +477,87 @@ def incident_facts(
         ack_breached_at=breached_at,
         cadence=_cadence(events=ordered, cadence=targets.cadence, until=now),
         reports=tuple(_report_outcome(r, now) for r in reports),
+    )
+    deadlines = []
+    if ack_outcome is Outcome.PENDING:
+        # Missed from the first moment t > deadline: the clock run to the end of time.
+        _outcome, deadline = _ack_outcome(
+            declared_at=declared.at,
+            acknowledged_at=None,
+            severities=severities,
+            ack=targets.ack,
+            until=_NEVER,
+        )
+        if deadline is not None:
+            deadlines.append(deadline)
+    deadlines.extend(
+        s.due_at for s in facts.cadence if s.outcome is Outcome.PENDING and s.due_at is not None
+    )
+    deadlines.extend(
+        r.due_at
+        for r, outcome in zip(reports, facts.reports, strict=True)
+        if outcome is Outcome.PENDING and r.due_at is not None
+    )
+    return facts, min(deadlines) if deadlines else None
+
+
+# --- facts as JSON (the facts cache) ----------------------------------------------
+
+
+def _time_json(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _time_of(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def facts_to_json(facts: IncidentFacts) -> dict[str, Any]:
+    """The facts as JSON-ready values (times as ISO 8601 text with their
+    offset and microseconds); facts_from_json(facts_to_json(f)) == f."""
+    t = _time_json
+    return {
+        "declared_at": t(facts.declared_at),
+        "category": facts.category,
+        "severity_declared": facts.severity_declared.value,
+        "severity_highest": facts.severity_highest.value,
+        "state": facts.state.value,
+        "discovered_at": t(facts.discovered_at),
+        "harm_started_at": t(facts.harm_started_at),
+        "acknowledged_at": t(facts.acknowledged_at),
+        "mitigated_at": t(facts.mitigated_at),
+        "resolved_at": t(facts.resolved_at),
+        "ack_outcome": facts.ack_outcome.value,
+        "ack_breached_at": t(facts.ack_breached_at),
+        "cadence": [[t(s.start), t(s.end), t(s.due_at), s.outcome.value] for s in facts.cadence],
+        "reports": [o.value for o in facts.reports],
+    }
+
+
+_OUTCOMES = {o.value: o for o in Outcome}
+
+
+def facts_from_json(data: Mapping[str, Any]) -> IncidentFacts:
+    """The IncidentFacts that facts_to_json wrote."""
+    t = _time_of
+    return IncidentFacts(
+        declared_at=datetime.fromisoformat(data["declared_at"]),
+        category=data["category"],
+        severity_declared=_SEVERITIES[data["severity_declared"]],
+        severity_highest=_SEVERITIES[data["severity_highest"]],
+        state=_STATES[data["state"]],
+        discovered_at=t(data["discovered_at"]),
+        harm_started_at=t(data["harm_started_at"]),
+        acknowledged_at=t(data["acknowledged_at"]),
+        mitigated_at=t(data["mitigated_at"]),
+        resolved_at=t(data["resolved_at"]),
+        ack_outcome=_OUTCOMES[data["ack_outcome"]],
+        ack_breached_at=t(data["ack_breached_at"]),
+        cadence=tuple(
+            CadenceStretch(t(start), t(end), t(due), _OUTCOMES[outcome])
+            for start, end, due, outcome in data["cadence"]
+        ),
+        reports=tuple(_OUTCOMES[o] for o in data["reports"]),
     )
 
 
@@ -462,14 +575,23 @@ class DurationStats:
 
     @classmethod
     def of(cls, values: Iterable[timedelta | None]) -> DurationStats:
-        seconds = sorted(v.total_seconds() for v in values if v is not None)
-        if not seconds:
+        return cls.of_seconds(v.total_seconds() for v in values if v is not None)
+
+    @classmethod
+    def of_seconds(cls, values: Iterable[float]) -> DurationStats:
+        """The same from durations already in seconds (timedelta.total_seconds())."""
+        seconds = sorted(values)
+        n = len(seconds)
+        if not n:
             return cls()
-        rank = max(1, math.ceil(0.9 * len(seconds)))
+        rank = max(1, math.ceil(0.9 * n))
+        half = n // 2
+        # statistics.median's arithmetic, on the list already sorted.
+        median = seconds[half] if n % 2 else (seconds[half - 1] + seconds[half]) / 2
         return cls(
-            count=len(seconds),
+            count=n,
             mean=timedelta(seconds=statistics.fmean(seconds)),
-            median=timedelta(seconds=statistics.median(seconds)),
+            median=timedelta(seconds=median),
             p90=timedelta(seconds=seconds[rank - 1]),
         )
 

@@ -8,6 +8,7 @@ from incidents.models.incident import (
     SeverityAssessment,
     TimelineEvent,
 )
+from incidents.models.metrics_cache import IncidentMetricsFacts
 from incidents.models.reference import (
     Category,
     Confidence,
@@ -21,6 +22,7 @@ from incidents.models.reference import (
     Surface,
 )
 from incidents.models.regulatory import GradingWorksheet, RegulatoryReport
+from incidents.models.reports_weekly import WeeklyReportList, WeeklyReportRun
 from incidents.models.work import IncidentRunbook, IncidentTask, IncidentTimer, Review, StatusUpdate
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "GradingWorksheet",
     "Incident",
     "IncidentCounter",
+    "IncidentMetricsFacts",
     "IncidentRole",
     "IncidentRunbook",
     "IncidentTask",
@@ -49,4 +52,6 @@ __all__ = [
     "StatusUpdate",
     "Surface",
     "TimelineEvent",
+    "WeeklyReportList",
+    "WeeklyReportRun",
 ]

@@ -34,6 +34,12 @@ from incidents.services.severity import (
     incident_grade,
 )
 from incidents.services.timers import timer_fire, timers_sweep
+from incidents.services.weekly import (
+    weekly_report_context,
+    weekly_report_render,
+    weekly_report_send_now,
+    weekly_reports_send_due,
+)
 from incidents.services.work import (
     incident_add_note,
     incident_log_page,
@@ -86,4 +92,8 @@ __all__ = [
     "status_update_publish",
     "timer_fire",
     "timers_sweep",
+    "weekly_report_context",
+    "weekly_report_render",
+    "weekly_report_send_now",
+    "weekly_reports_send_due",
 ]

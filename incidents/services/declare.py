@@ -154,6 +154,15 @@ def incident_declare(*, actor, declaration: Declaration) -> Incident:
             "severity": chosen,
             "proposed": classification.severity,
             "category": d.category.code,
+            # The metrics read the detection times from the timeline (ISO
+            # text), not from the editable row; an unknown harm start is left
+            # out (a later correction is a DETAILS_CHANGED event).
+            "discovered_at": discovered_at.isoformat(),
+            **(
+                {"harm_started_at": d.harm_started_at.isoformat()}
+                if d.harm_started_at is not None
+                else {}
+            ),
             "answers": d.answers.as_dict(),
             "reasons": [
                 r.code + (f":{r.dimension}" if r.dimension else "") for r in classification.reasons

@@ -274,13 +274,51 @@ def test_metrics_come_from_the_timeline_not_from_editable_fields(hand_built):
         TimelineEvent.objects.filter(incident_id=d.id).update(occurred_at=NOW)
 
 
-def test_detection_times_at_declaration_are_read_from_the_row(hand_built):
-    """Known limit: the DECLARED event does not carry discovered_at and
-    harm_started_at (incidents.services.declare), so until a DETAILS_CHANGED
-    correction records them, the values recorded at declaration are read
-    from the incident row, and a write that bypasses the services moves MTTD."""
-    Incident.objects.filter(id=hand_built["a"].id).update(harm_started_at=None)
-    assert incident_metrics(start=START, end=END, now=NOW).totals.mttd == DurationStats()
+def test_detection_times_at_declaration_are_read_from_the_declared_event(hand_built):
+    """The DECLARED event carries discovered_at and harm_started_at, so a
+    write to the incident row that bypasses the services does not move MTTD."""
+    a = hand_built["a"]
+    declared = TimelineEvent.objects.get(incident=a, kind="declared").data
+    assert declared["discovered_at"] == (T0 - mins(30)).isoformat()
+    assert declared["harm_started_at"] == (T0 - mins(90)).isoformat()
+    assert (
+        "harm_started_at"
+        not in TimelineEvent.objects.get(incident=hand_built["b"], kind="declared").data
+    )  # not known at declaration
+    Incident.objects.filter(id=a.id).update(harm_started_at=None, discovered_at=T0)
+    assert incident_metrics(start=START, end=END, now=NOW).totals.mttd == DurationStats(
+        1, mins(60), mins(60), mins(60)
+    )
+
+
+def test_an_old_declared_event_without_detection_times_falls_back_to_the_row(hand_built):
+    """Incidents declared before the DECLARED event carried the detection
+    times: the values recorded at declaration are read from the row."""
+    a = hand_built["a"]
+    old = Incident.objects.create(
+        year=2026,
+        number=9999,
+        title="Old",
+        category=a.category,
+        severity="sev2",
+        discovered_at=T0 - mins(20),
+        harm_started_at=T0 - mins(50),
+        declared_at=T0,
+        last_seq=1,
+    )
+    TimelineEvent.objects.create(
+        incident=old,
+        seq=1,
+        kind="declared",
+        occurred_at=T0,
+        recorded_at=T0,
+        data={"severity": "sev2", "category": "spam_flood"},
+    )
+    facts = incident_facts(old.id, now=NOW)
+    assert (facts.discovered_at, facts.harm_started_at) == (T0 - mins(20), T0 - mins(50))
+    assert incident_metrics(start=START, end=END, now=NOW).totals.mttd == DurationStats(
+        2, mins(45), mins(45), mins(60)
+    )
 
 
 def test_a_correction_of_the_harm_start_on_the_timeline_moves_mttd(hand_built, clock, manager):
@@ -308,8 +346,14 @@ def test_queries_are_bounded_and_do_not_grow_with_the_incidents(clock, manager):
     declare_many(30, T0 + DAY)
     with CaptureQueriesContext(connection) as many:
         large = incident_metrics(start=T0, end=T0 + 2 * DAY, now=NOW)
+    with CaptureQueriesContext(connection) as warm:
+        cached = incident_metrics(start=T0, end=T0 + 2 * DAY, now=NOW)
     assert (small.totals.incidents, large.totals.incidents) == (3, 33)
-    assert len(few) == len(many) == 4
+    assert cached == large
+    # Targets, reports, incidents with their cached facts; then, for facts
+    # not cached yet, their rows, their events and one upsert (in a savepoint).
+    assert len(few) == len(many) <= 8
+    assert len(warm) == 3
 
 
 def test_query_bound_for_one_incident(hand_built, django_assert_max_num_queries):

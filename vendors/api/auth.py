@@ -46,8 +46,8 @@ KEYWORD = "Vendor"
 CHALLENGE = f'{KEYWORD} realm="vendors"'
 
 DEFAULT_RATES = {
-    "vendor_token": "30000/hour",
-    "vendor_token_bulk": "60/min",
+    "vendor_token": "30000/hour",  # a rate, not a password  # nosec B105
+    "vendor_token_bulk": "60/min",  # a rate  # nosec B105
 }
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

@@ -26,7 +26,7 @@ from vendors.models import (
 )
 from vendors.services.common import apply_and_save, ensure, get_visible
 
-TOKEN_PREFIX = "vnd_"  # noqa: S105 (a prefix, not a secret)
+TOKEN_PREFIX = "vnd_"  # noqa: S105 (a prefix, not a secret)  # nosec B105
 TOKEN_TOUCH_EVERY = 60  # seconds between last_used_at writes
 MAX_LEVEL_WAIT = 24 * 60  # minutes a level of a vendor's escalation policy may wait
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import subprocess  # runs its own server and workers  # nosec B404
 import sys
 import time
 
@@ -98,7 +98,7 @@ class Command(BaseCommand):
             self._shutdown()
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        proc = subprocess.Popen(  # noqa: S603 - argv built here, not from input
+        proc = subprocess.Popen(  # noqa: S603 - argv built here, not from input  # nosec B603
             argv,
             preexec_fn=die_with_parent,  # noqa: S603, PLW1509
             start_new_session=True,
@@ -133,7 +133,7 @@ class Command(BaseCommand):
         self.stdout.write("TSCC stopped; every process it started has exited.")
 
     def _banner(self, host: str, port: int) -> None:
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host  # noqa: S104 - a comparison  # nosec B104
         lines = [
             "",
             f"  TSCC is running at http://{shown}:{port}/",

@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 from tscc.models import Team, User
 from tscc.roles import Role
 
-DEMO_PASSWORD = "tscc-demo-2026"  # noqa: S105 - demo only; refused without DEBUG or --force
+DEMO_PASSWORD = "tscc-demo-2026"  # noqa: S105 - demo only; refused without DEBUG or --force  # nosec B105
 
 TEAMS = [
     {
