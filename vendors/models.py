@@ -276,6 +276,7 @@ class Queue(models.Model):
         _("SLA time (minutes)"),
         default=60,
         validators=[MinValueValidator(1)],
+        # xgettext:no-python-format
         help_text=_("The target is: SLA % of items actioned within this many minutes."),
     )
     planned_headcount = models.PositiveIntegerField(_("planned headcount per shift"), default=0)
