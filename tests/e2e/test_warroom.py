@@ -203,3 +203,50 @@ def test_a_claimed_task_shows_on_the_other_board(asgi_server, page, second_page,
     expect(page.locator("#task-board")).to_contain_text("Draft the user notice")
     expect(second_page.locator("#task-board")).to_contain_text("Notify the CAC liaison")
     shot(page, "warroom-tasks-en")
+
+
+def test_a_board_refresh_that_answers_late_keeps_what_is_being_typed(
+    asgi_server, page, second_page, make_user
+):
+    """A refresh that left before the viewer started typing (a slow server)
+    must not replace the board under them when it answers."""
+    amy = make_user(username="amy", display_name="Amy Lin", role=Role.OPS_MANAGER, language="en")
+    li = make_user(username="li", display_name="Li Wei", role=Role.RESPONDER, language="en")
+    incident = declare(amy, title="Scam links flooding comments", commander=li)
+    sign_in(page, asgi_server, "amy")
+    sign_in(second_page, asgi_server, "li")
+    open_room(page, asgi_server, incident)
+    open_room(second_page, asgi_server, incident)
+
+    held = []
+
+    def hold_board_refresh(route):
+        request = route.request
+        if (
+            not held
+            and request.method == "GET"
+            and request.headers.get("hx-target") == "task-board"
+        ):
+            held.append(route)  # the first refresh: answered after Amy starts typing
+        else:
+            route.continue_()
+
+    page.route(re.compile(r".*/incidents/\d+/room/.*"), hold_board_refresh)
+    second_page.locator("#task-board summary").click()
+    second_page.locator("#task-board input[name=title]").fill("Draft the user notice")
+    second_page.locator("#task-board details button[type=submit]").click()
+    for _ in range(50):  # Amy's board asks for itself (300 ms after the event)
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the board did not refresh"
+
+    page.locator("#task-board summary").click()
+    title = page.locator("#task-board input[name=title]")
+    title.fill("Notify the CAC liaison")
+    held[0].continue_()
+    page.wait_for_timeout(1500)  # the late answer, and a retry while she types
+    expect(title).to_have_value("Notify the CAC liaison")
+    page.locator("#task-board details button[type=submit]").click()
+    expect(page.locator("#task-board")).to_contain_text("Notify the CAC liaison")
+    expect(page.locator("#task-board")).to_contain_text("Draft the user notice")

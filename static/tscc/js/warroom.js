@@ -195,6 +195,20 @@
     }, wait || 300);
   }
 
+  // The same check when a refresh answers: it may have left before the
+  // viewer started typing (a slow server); it is dropped and tried again.
+  var tasksCard = document.getElementById("room-tasks");
+  if (tasksCard) {
+    tasksCard.addEventListener("htmx:beforeSwap", function (event) {
+      var config = event.detail.requestConfig || {};
+      var trigger = config.triggeringEvent;
+      if (trigger && trigger.type === "room:tasks" && editingTasks()) {
+        event.detail.shouldSwap = false;
+        staleTasks(1000);
+      }
+    });
+  }
+
   function editingTasks() {
     var board = document.getElementById("task-board");
     if (!board) return false;
