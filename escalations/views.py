@@ -171,7 +171,10 @@ def _incident(request, incident_id: int):
 @require_http_methods(["GET"])
 @login_required
 def incident_pages(request: HttpRequest, incident_id: int) -> HttpResponse:
-    """The paging panel of one incident, for its page (loaded with htmx)."""
+    """The paging panel of one incident, for its page (loaded with htmx):
+    whoever may see the incident reads who is paged and who acknowledged
+    (executives included, read-only: the API's paging endpoints are for the
+    paged roles); the forms are for those who may act."""
     return _paging_panel(request, _incident(request, incident_id))
 
 

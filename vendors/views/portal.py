@@ -154,7 +154,9 @@ def portal(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def portal_as_vendor(request: HttpRequest, vendor_id: int) -> HttpResponse:
-    """One vendor's portal as its leads see it (ops managers, or the lead)."""
+    """One vendor's portal as its leads see it: its leads and ops managers
+    (who report for it), and the people who may read the vendor's pages
+    (responders, executives: read-only, no forms)."""
     vendor = selectors.vendor_for(request.user, vendor_id)
     if vendor is None:
         raise Http404
