@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint audit messages venv clean bench bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends
+.PHONY: help run test lint audit messages venv clean bench bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends bench-faults
 
 help:
 	@echo "make run    start TSCC on http://localhost:8000/ (Ctrl-C stops everything)"
@@ -71,6 +71,11 @@ bench-vendors: $(STAMP)
 
 bench-trends: $(STAMP)
 	$(BIN)/python bench/trends.py
+
+# Fault injection against the real stack (not part of `bench`): kills and
+# restarts worker, Redis, PostgreSQL (via a proxy), websockets and beat.
+bench-faults: $(STAMP)
+	$(BIN)/python bench/faults.py
 
 # Needs GNU gettext; the compiled .mo files are committed so a fresh
 # machine needs no gettext at all.
