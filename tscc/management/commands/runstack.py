@@ -19,6 +19,9 @@ from django.core.management.base import BaseCommand
 from tscc.embedded_redis import EmbeddedRedis, die_with_parent
 from tscc.management.commands.seed_demo import DEMO_PASSWORD, USERS
 
+RESTART_LIMIT = 5  # exits of one process within RESTART_WINDOW: give up
+RESTART_WINDOW = 60  # seconds
+
 
 class Command(BaseCommand):
     help = "Migrate, load demo data, and run the ASGI server, a Celery worker and beat."
@@ -30,6 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host: str, port: int, no_seed: bool, **options):
         self.children: list[tuple[str, subprocess.Popen]] = []
+        self.argvs: dict[str, list[str]] = {}
         self.redis = EmbeddedRedis(settings.EMBEDDED_REDIS_DIR) if settings.EMBEDDED_REDIS else None
         self.stopping = False
         signal.signal(signal.SIGINT, self._on_signal)
@@ -97,23 +101,42 @@ class Command(BaseCommand):
         finally:
             self._shutdown()
 
-    def _spawn(self, name: str, argv: list[str]) -> None:
-        proc = subprocess.Popen(  # noqa: S603 - argv built here, not from input  # nosec B603
+    def _start(self, argv: list[str]) -> subprocess.Popen:
+        return subprocess.Popen(  # noqa: S603 - argv built here, not from input  # nosec B603
             argv,
             preexec_fn=die_with_parent,  # noqa: S603, PLW1509
             start_new_session=True,
         )
-        self.children.append((name, proc))
+
+    def _spawn(self, name: str, argv: list[str]) -> None:
+        self.children.append((name, self._start(argv)))
+        self.argvs[name] = argv
 
     def _on_signal(self, signum, frame) -> None:
         self.stopping = True
 
     def _wait(self) -> None:
+        """Supervise: a process that exits is started again (Celery's worker
+        can exit on a lost broker connection, e.g. when Redis restarts; its
+        work waits as rows in the database meanwhile). One that exits
+        RESTART_LIMIT times within RESTART_WINDOW seconds is broken, not
+        unlucky: then everything stops."""
+        exits: dict[str, list[float]] = {}
         while not self.stopping:
-            for name, proc in self.children:
-                if proc.poll() is not None:
-                    self.stderr.write(f"{name} exited with {proc.returncode}; stopping everything.")
+            for index, (name, proc) in enumerate(self.children):
+                if proc.poll() is None:
+                    continue
+                now = time.monotonic()
+                recent = [t for t in exits.get(name, []) if now - t < RESTART_WINDOW] + [now]
+                exits[name] = recent
+                if len(recent) >= RESTART_LIMIT:
+                    self.stderr.write(
+                        f"{name} exited with {proc.returncode} {len(recent)} times within "
+                        f"{RESTART_WINDOW} s; stopping everything."
+                    )
                     return
+                self.stderr.write(f"{name} exited with {proc.returncode}; starting it again.")
+                self.children[index] = (name, self._start(self.argvs[name]))
             time.sleep(0.3)
 
     def _shutdown(self) -> None:
