@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint audit messages venv clean bench bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends bench-faults
+.PHONY: help run test lint audit messages venv clean bench bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends bench-faults fuzz
 
 help:
 	@echo "make run    start TSCC on http://localhost:8000/ (Ctrl-C stops everything)"
@@ -71,6 +71,10 @@ bench-vendors: $(STAMP)
 
 bench-trends: $(STAMP)
 	$(BIN)/python bench/trends.py
+
+# Schemathesis against the OpenAPI schema (several minutes; not in `test`).
+fuzz: $(STAMP)
+	TSCC_FUZZ=1 $(BIN)/python -m pytest tests/test_api_schemathesis.py -q -p no:cacheprovider
 
 # Fault injection against the real stack (not part of `bench`): kills and
 # restarts worker, Redis, PostgreSQL (via a proxy), websockets and beat.

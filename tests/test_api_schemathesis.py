@@ -1,0 +1,443 @@
+"""Schemathesis against the OpenAPI schema (issue 9): no server error, and no
+response that breaks the schema (body, status code, content type).
+
+The schema is the one /api/schema/ serves (drf-spectacular's generator, run
+in-process at collection). Requests go through Django's own WSGI handler
+(`django.core.wsgi.get_wsgi_application()`): the project deploys on ASGI only,
+but the WSGI handler runs the same URLconf, middleware and views on the test's
+thread, so they see the test's database transaction (an ASGI app would run
+views on other threads, other connections).
+
+Two callers, with API tokens (`Authorization: Bearer tscc_...`):
+
+- an operations manager, on every operation;
+- an executive (read-only), on every GET.
+
+Path ids mostly point at real rows of a small world (an incident with a
+task, a key fact and a report, a vendor with a site and a queue, a schedule
+with a layer, an override and a feed, an escalation policy with a routing
+rule, a page, contact methods, a notification rule): four examples in five
+use the real id, the fifth keeps the generated one (a 404 path).
+
+Throttling is switched off here: ~25 requests per operation from one token
+would otherwise meet the 1200/min budget and answer 429 where the schema
+does not say so (throttling has its own tests, tests/tscc/test_rate_limits.py).
+
+Bounded: derandomized, 20 examples per operation (SCHEMATHESIS_MAX_EXAMPLES
+overrides), no deadline.
+
+Known failures, each with what the run found (xfail, strict=False):
+
+- STATUS_GAPS: operations that answer a status their schema does not list
+  (ST103). In the main tests they run every other check (no 500, body and
+  content type as documented); test_status_codes_documented runs the
+  status-code check alone on them, xfailed per operation.
+- KNOWN_MANAGER / KNOWN_EXECUTIVE: other failures (a body off its schema,
+  an HTML 404 under /api/); the operation is xfailed in the main test.
+
+Without shrinking, Hypothesis stops an operation at its first failing
+example: an xfailed operation is not explored further in that test.
+
+SCHEMATHESIS_FAILURE_LOG=<file> appends one JSON line per failing example
+(operation, inputs, schemathesis' report), for triage.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import timedelta
+from types import SimpleNamespace
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.factories import TeamFactory, UserFactory
+from tests.incidents.factories import declare
+from tscc.roles import Role
+
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
+
+# Several minutes on two cores: `make fuzz` runs it (TSCC_FUZZ=1); `make test`
+# keeps to the hostile-input probes and the per-route checks.
+pytestmark = pytest.mark.skipif(
+    os.environ.get("TSCC_FUZZ") != "1", reason="schema fuzzing runs with `make fuzz`"
+)
+CHECKS = [
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+    content_type_conformance,
+]
+
+
+def _load_schema_dict() -> dict:
+    """The document /api/schema/?format=json serves, without a request."""
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.renderers import OpenApiJsonRenderer
+
+    document = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(document, renderer_context={}))
+
+
+def _load_schema():
+    from django.core.wsgi import get_wsgi_application
+
+    loaded = schemathesis.openapi.from_dict(_load_schema_dict())
+    loaded.app = get_wsgi_application()
+    loaded.location = "/api/schema/?format=json"
+    return loaded
+
+
+schema = _load_schema()
+
+
+# --- known failures ----------------------------------------------------------
+# "METHOD /path" -> what the run found. Filled from the run's findings; see the
+# report in the module's history. xfail(strict=False): a fix turns them green.
+
+UNDOCUMENTED_404 = "404 (an id that is not there)"
+UNDOCUMENTED_400 = "400 (refused input)"
+
+# ST103 "Undocumented status code": the operation answers a status its schema
+# does not list (the incidents API lists 200/201 only; a few others miss 400).
+# These operations still run every other check in the main tests (so a 500 or
+# a body off its schema fails them); the status-code check alone runs in
+# test_status_codes_documented, marked xfail per operation.
+STATUS_GAPS: dict[str, str] = {
+    "GET /api/v1/incidents/": UNDOCUMENTED_400 + ": category=&market=&severity= (empty)",
+    "POST /api/v1/incidents/": UNDOCUMENTED_400 + ": {} (required fields missing)",
+    "GET /api/v1/incidents/{incident_id}/": UNDOCUMENTED_404,
+    "PATCH /api/v1/incidents/{incident_id}/": UNDOCUMENTED_400 + ": title blank",
+    "POST /api/v1/incidents/{incident_id}/acknowledge/": UNDOCUMENTED_404,
+    "POST /api/v1/incidents/{incident_id}/decisions/": UNDOCUMENTED_400,
+    "GET /api/v1/incidents/{incident_id}/facts/": UNDOCUMENTED_404,
+    "POST /api/v1/incidents/{incident_id}/facts/": UNDOCUMENTED_400,
+    "DELETE /api/v1/incidents/{incident_id}/facts/{event_id}/": UNDOCUMENTED_404,
+    "POST /api/v1/incidents/{incident_id}/grade/": UNDOCUMENTED_400,
+    "POST /api/v1/incidents/{incident_id}/handover/": UNDOCUMENTED_400,
+    "POST /api/v1/incidents/{incident_id}/join/": UNDOCUMENTED_404,
+    "POST /api/v1/incidents/{incident_id}/links/": UNDOCUMENTED_400,
+    "POST /api/v1/incidents/{incident_id}/merge/": UNDOCUMENTED_400,
+    "GET /api/v1/incidents/{incident_id}/reports/": UNDOCUMENTED_404,
+    "GET /api/v1/incidents/{incident_id}/review/": UNDOCUMENTED_404,
+    "PATCH /api/v1/incidents/{incident_id}/review/": UNDOCUMENTED_400,
+    "POST /api/v1/incidents/{incident_id}/review/state/": UNDOCUMENTED_400,
+    "POST /api/v1/incidents/{incident_id}/roles/": UNDOCUMENTED_400,
+    "POST /api/v1/incidents/{incident_id}/severity/": UNDOCUMENTED_400,
+    "POST /api/v1/incidents/{incident_id}/severity/confirm/": UNDOCUMENTED_404,
+    "GET /api/v1/incidents/{incident_id}/status-updates/": UNDOCUMENTED_404,
+    "POST /api/v1/incidents/{incident_id}/status-updates/": UNDOCUMENTED_400,
+    "GET /api/v1/incidents/{incident_id}/tasks/": UNDOCUMENTED_404,
+    "POST /api/v1/incidents/{incident_id}/tasks/": UNDOCUMENTED_400,
+    "GET /api/v1/incidents/{incident_id}/timeline/": UNDOCUMENTED_400 + ": after_seq=null",
+    "POST /api/v1/incidents/{incident_id}/timeline/": UNDOCUMENTED_400,
+    "POST /api/v1/incidents/{incident_id}/transition/": UNDOCUMENTED_400,
+    "GET /api/v1/vendors/{vendor_id}/incidents/": UNDOCUMENTED_400 + ": an invalid cursor",
+    "PATCH /api/v1/me/": UNDOCUMENTED_400 + ": time_zone='AAA'",
+    "GET /api/v1/oncall/schedules/{schedule_id}/layers/": UNDOCUMENTED_400,
+    "PATCH /api/v1/reports/{report_id}/": UNDOCUMENTED_400,
+    "POST /api/v1/reports/{report_id}/not-required/": UNDOCUMENTED_400,
+    "POST /api/v1/reports/{report_id}/receipt/": UNDOCUMENTED_400,
+    "POST /api/v1/reports/{report_id}/submit/": UNDOCUMENTED_400,
+    "POST /api/v1/reports/{report_id}/supplement/": UNDOCUMENTED_404,
+    "PATCH /api/v1/tasks/{task_id}/": UNDOCUMENTED_400,
+    "POST /api/v1/vendors/snapshots/bulk/": (
+        "415 (a multipart body: only JSON and CSV are parsed there) is not documented"
+    ),
+}
+
+TIME_FORMAT = (
+    "ST108: staffed_from/staffed_to are sent as '00:00:00'; the schema says format: time "
+    "(RFC 3339 full-time, which needs an offset)"
+)
+# Other failures: the operation is xfailed in the main test.
+LMT_OFFSET = (
+    "ST108: a far-past ?at= (e.g. 0280-11-01T09:53:39Z) answers times with Asia/Shanghai's "
+    "LMT offset '+08:05:43' (seconds in the offset: not an RFC 3339 date-time)"
+)
+HTML_404 = (
+    "ST105: a negative id (e.g. -1000) matches no URL pattern (<int:> takes no sign) and "
+    "the 404 is Django's HTML page (text/html), not the API's JSON"
+)
+KNOWN_READS: dict[str, str] = {
+    "GET /api/v1/vendors/queues/": TIME_FORMAT,
+    "GET /api/v1/vendors/queues/{queue_id}/": TIME_FORMAT,
+}
+KNOWN_MANAGER: dict[str, str] = {
+    **KNOWN_READS,
+    "GET /api/v1/oncall/oncall/now/": LMT_OFFSET,
+    "GET /api/v1/oncall/schedules/{schedule_id}/oncall/": LMT_OFFSET,
+    "POST /api/v1/incidents/{incident_id}/timeline/": (
+        "ST108: a note with occurred_at=0294-02-20T10:28:24+17:40 is accepted (only the "
+        "future is refused) and answered with Asia/Shanghai's LMT offset '+08:05:43' "
+        "(not an RFC 3339 date-time)"
+    ),
+    "POST /api/v1/vendors/queues/": TIME_FORMAT,
+    "PATCH /api/v1/vendors/queues/{queue_id}/": TIME_FORMAT,
+    "POST /api/v1/tasks/{task_id}/claim/": (
+        "ST108: a 400 for take_over={} (multipart) is DRF's {'take_over': [...]} while the "
+        "schema's 400 is the project's error shape {code, detail, fields}"
+    ),
+    "POST /api/v1/vendors/snapshots/bulk/": (
+        "ST108: a multipart body the parser refuses answers 400 {'detail': 'Multipart form "
+        "parse error - ...'} without the documented BulkErrorOutput's code and errors"
+    ),
+    "GET /api/v1/vendors/{vendor_id}/": HTML_404,
+    "PATCH /api/v1/vendors/{vendor_id}/": HTML_404,
+    # The same class, not yet hit by this derandomized run (kept for stability).
+    "POST /api/v1/vendors/sites/{site_id}/status/": HTML_404,
+    "GET /api/v1/vendors/{vendor_id}/incidents/": HTML_404,
+    "GET /api/v1/vendors/sites/{site_id}/": HTML_404,
+    "PATCH /api/v1/vendors/sites/{site_id}/": HTML_404,
+}
+KNOWN_EXECUTIVE: dict[str, str] = {
+    **KNOWN_READS,
+    "GET /api/v1/vendors/{vendor_id}/incidents/": HTML_404,
+}
+
+
+def _key(case) -> str:
+    return f"{case.operation.method.upper()} {case.operation.path}"
+
+
+def _xfail_known(request, case, known: dict[str, str]) -> None:
+    key = _key(case)
+    if key in known:
+        request.applymarker(pytest.mark.xfail(reason=known[key], strict=False))
+
+
+# --- the world ----------------------------------------------------------------
+
+
+def build_world() -> SimpleNamespace:
+    from escalations.models import (
+        ContactMethod,
+        Escalation,
+        EscalationPolicy,
+        Integration,
+        NotificationRule,
+        Page,
+        RoutingRule,
+    )
+    from incidents.models import RegulatoryReport
+    from incidents.services import incident_add_note, incident_task_create
+    from oncall import services as oncall_services
+    from tscc.services import api_token_create
+    from vendors import services as vendor_services
+
+    w = SimpleNamespace()
+    team = TeamFactory(slug="st-team", name="Schemathesis team")
+    w.manager = UserFactory(username="st-manager", role=Role.OPS_MANAGER)
+    w.executive = UserFactory(username="st-executive", role=Role.EXECUTIVE)
+    w.responder = UserFactory(username="st-responder", role=Role.RESPONDER)
+    w.manager.teams.add(team)
+    w.responder.teams.add(team)
+
+    w.incident = declare(w.manager, commander=w.manager)
+    w.note = incident_add_note(actor=w.manager, incident_id=w.incident.id, text="A fact")
+    w.task = incident_task_create(actor=w.manager, incident_id=w.incident.id, title="Look")
+    w.report = RegulatoryReport.objects.create(
+        incident=w.incident,
+        kind=RegulatoryReport.Kind.INITIAL,
+        authority="CAC",
+        due_at=timezone_now() + timedelta(hours=4),
+    )
+
+    w.vendor = vendor_services.vendor_create(
+        actor=w.manager, code="st-a", name="Vendor A", team=team, owner=w.manager
+    )
+    w.site = vendor_services.site_create(
+        actor=w.manager,
+        vendor_id=w.vendor.id,
+        name="Manila",
+        city="Manila",
+        country="PH",
+        time_zone="Asia/Manila",
+    )
+    w.queue = vendor_services.queue_create(
+        actor=w.manager,
+        vendor_id=w.vendor.id,
+        site=w.site,
+        code="st-q",
+        name="Queue A",
+        sla_percent=95,
+        sla_minutes=30,
+        planned_headcount=10,
+    )
+    vendor_services.impact_link(actor=w.manager, incident_id=w.incident.id, vendor_id=w.vendor.id)
+
+    now = timezone_now()
+    w.schedule = oncall_services.schedule_save(
+        actor=w.manager, name="Rota", time_zone="Asia/Shanghai", team=team
+    )
+    w.layer = oncall_services.layer_create(
+        actor=w.manager,
+        schedule=w.schedule,
+        name="Primary",
+        users=[w.responder, w.manager],
+        unit="weeks",
+        count=1,
+        anchor=now - timedelta(days=1),
+    )
+    w.override = oncall_services.override_create(
+        actor=w.manager,
+        schedule=w.schedule,
+        user=w.responder,
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=2),
+    )
+    w.feed, _secret = oncall_services.feed_create(actor=w.manager, schedule=w.schedule)
+
+    w.policy = EscalationPolicy.objects.create(name="Policy", team=team)
+    w.routing_rule = RoutingRule.objects.create(policy=w.policy, position=50)
+    escalation = Escalation.objects.create(
+        incident=w.incident, kind=Escalation.Kind.ADHOC, snapshot={}, started_by=w.manager
+    )
+    w.page = Page.objects.create(escalation=escalation, user=w.manager, step=0)
+    w.method = ContactMethod.objects.create(
+        user=w.manager, channel=ContactMethod.Channel.EMAIL, address="manager@example.test"
+    )
+    w.notification_rule = NotificationRule.objects.create(
+        user=w.manager, channel="app", delay_minutes=0, urgency="high"
+    )
+    w.integration = Integration.objects.create(
+        name="Monitor", token_hash="0" * 64, prefix="int_0000", created_by=w.manager
+    )
+
+    w.ids = {
+        "incident_id": w.incident.id,
+        "event_id": w.note.id if hasattr(w.note, "id") else None,
+        "task_id": w.task.id,
+        "report_id": w.report.id,
+        "vendor_id": w.vendor.id,
+        "site_id": w.site.id,
+        "queue_id": w.queue.id,
+        "schedule_id": w.schedule.id,
+        "layer_id": w.layer.id,
+        "override_id": w.override.id,
+        "feed_id": w.feed.id,
+        "policy_id": w.policy.id,
+        "rule_id": w.routing_rule.id,
+        "page_id": w.page.id,
+        "method_id": w.method.id,
+        "integration_id": w.integration.id,
+    }
+    w.headers = {}
+    for name in ("manager", "executive"):
+        _token, secret = api_token_create(actor=None, user=getattr(w, name), name=f"st {name}")
+        w.headers[name] = {"Authorization": f"Bearer {secret}"}
+    return w
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+@pytest.fixture
+def world(db, monkeypatch):
+    from django.core.signals import request_finished, request_started
+    from django.db import close_old_connections
+    from rest_framework.throttling import SimpleRateThrottle
+
+    monkeypatch.setattr(SimpleRateThrottle, "allow_request", lambda self, request, view: True)
+    # As Django's test Client does: the handler must not close the test's
+    # connection (and with it the test's transaction) after each request.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield build_world()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+def _point_at_real_rows(case, world) -> None:
+    """Four examples in five address the world's rows; the fifth keeps the
+    generated id (a path to nothing: 404). The rule rests on the generated
+    value, so a derandomized run makes the same choice every time."""
+    params = case.path_parameters or {}
+    for name, value in list(params.items()):
+        real = world.ids.get(name)
+        if real is None:
+            continue
+        if name == "rule_id" and "notification-rules" in case.operation.path:
+            real = world.notification_rule.id
+        if not isinstance(value, int) or value % 5 != 0:
+            params[name] = real
+
+
+FAILURE_LOG = os.environ.get("SCHEMATHESIS_FAILURE_LOG")
+
+
+def _run(case, world, caller: str, checks=None) -> None:
+    _point_at_real_rows(case, world)
+    if checks is None:
+        checks = [
+            c for c in CHECKS if c is not status_code_conformance or _key(case) not in STATUS_GAPS
+        ]
+    try:
+        case.call_and_validate(headers=world.headers[caller], checks=checks)
+    except BaseException as exc:  # schemathesis' FailureGroup is an exception group
+        if FAILURE_LOG:  # a record per failing example, for triage
+            with open(FAILURE_LOG, "a") as log:
+                log.write(
+                    json.dumps(
+                        {
+                            "caller": caller,
+                            "operation": f"{case.operation.method.upper()} {case.operation.path}",
+                            "path": case.path_parameters,
+                            "query": case.query,
+                            "body": case.body if isinstance(case.body, (dict, list, str)) else None,
+                            "error": str(exc)[:3000],
+                        },
+                        default=str,
+                    )
+                    + "\n"
+                )
+        raise
+
+
+HYPOTHESIS = settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    # No shrinking: a failing operation is reported with the example found,
+    # and the run stays bounded.
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@schema.parametrize()
+@HYPOTHESIS
+def test_api_as_ops_manager(case, world, request):
+    _xfail_known(request, case, KNOWN_MANAGER)
+    _run(case, world, "manager")
+
+
+@schema.include(method="GET").parametrize()
+@HYPOTHESIS
+def test_api_reads_as_executive(case, world, request):
+    _xfail_known(request, case, KNOWN_EXECUTIVE)
+    _run(case, world, "executive")
+
+
+@schema.include(name=list(STATUS_GAPS)).parametrize()
+@HYPOTHESIS
+def test_status_codes_documented(case, world, request):
+    """The status-code check alone, on the operations known to miss a status."""
+    request.applymarker(
+        pytest.mark.xfail(reason=f"ST103: {STATUS_GAPS.get(_key(case))}", strict=False)
+    )
+    _run(case, world, "manager", checks=[status_code_conformance])
