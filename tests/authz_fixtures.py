@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from tests.factories import TeamFactory, UserFactory
 from tests.incidents.factories import declare
+from tests.vendors.builders import vendor_with_site_and_queue
 from tscc.roles import Role
 
 SESSION_CALLERS = (
@@ -88,29 +89,9 @@ def build_world() -> SimpleNamespace:
     )
 
     # Vendors: A (the objects' vendor) and B.
-    w.vendor = vendor_services.vendor_create(
-        actor=w.manager, code="az-a", name="Vendor A", team=team, owner=w.manager
-    )
+    w.vendor, w.site, w.queue = vendor_with_site_and_queue(w.manager, team, code="az-a")
     w.other_vendor = vendor_services.vendor_create(
         actor=w.manager, code="az-b", name="Vendor B", team=team, owner=w.manager
-    )
-    w.site = vendor_services.site_create(
-        actor=w.manager,
-        vendor_id=w.vendor.id,
-        name="Manila",
-        city="Manila",
-        country="PH",
-        time_zone="Asia/Manila",
-    )
-    w.queue = vendor_services.queue_create(
-        actor=w.manager,
-        vendor_id=w.vendor.id,
-        site=w.site,
-        code="az-q",
-        name="Queue A",
-        sla_percent=95,
-        sla_minutes=30,
-        planned_headcount=10,
     )
     w.vendor_token, w.vendor_secret_a = vendor_services.token_create(
         actor=w.manager, vendor_id=w.vendor.id, name="feed A"

@@ -61,6 +61,7 @@ from schemathesis.checks import (
 
 from tests.factories import TeamFactory, UserFactory
 from tests.incidents.factories import declare
+from tests.vendors.builders import vendor_with_site_and_queue
 from tscc.roles import Role
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "20"))
@@ -251,27 +252,7 @@ def build_world() -> SimpleNamespace:
         due_at=timezone_now() + timedelta(hours=4),
     )
 
-    w.vendor = vendor_services.vendor_create(
-        actor=w.manager, code="st-a", name="Vendor A", team=team, owner=w.manager
-    )
-    w.site = vendor_services.site_create(
-        actor=w.manager,
-        vendor_id=w.vendor.id,
-        name="Manila",
-        city="Manila",
-        country="PH",
-        time_zone="Asia/Manila",
-    )
-    w.queue = vendor_services.queue_create(
-        actor=w.manager,
-        vendor_id=w.vendor.id,
-        site=w.site,
-        code="st-q",
-        name="Queue A",
-        sla_percent=95,
-        sla_minutes=30,
-        planned_headcount=10,
-    )
+    w.vendor, w.site, w.queue = vendor_with_site_and_queue(w.manager, team, code="st-a")
     vendor_services.impact_link(actor=w.manager, incident_id=w.incident.id, vendor_id=w.vendor.id)
 
     now = timezone_now()

@@ -32,6 +32,7 @@ from django.urls import reverse
 from tests.conftest import PASSWORD
 from tests.factories import TeamFactory, UserFactory
 from tests.incidents.factories import declare
+from tests.vendors.builders import vendor_with_site_and_queue
 from tscc.roles import Role
 
 SCRIPT = "<script>alert(1)</script>"
@@ -73,29 +74,9 @@ def hw(db):
     w.manager.teams.add(team)
     w.incident = declare(w.manager, commander=w.manager, title="Visible incident alpha")
     w.other = declare(w.manager, title="Second incident bravo")
-    w.vendor = vendor_services.vendor_create(
-        actor=w.manager, code="hi-a", name="Vendor A", team=team, owner=w.manager
-    )
+    w.vendor, w.site, w.queue = vendor_with_site_and_queue(w.manager, team, code="hi-a")
     w.other_vendor = vendor_services.vendor_create(
         actor=w.manager, code="hi-b", name="Vendor B", team=team, owner=w.manager
-    )
-    w.site = vendor_services.site_create(
-        actor=w.manager,
-        vendor_id=w.vendor.id,
-        name="Manila",
-        city="Manila",
-        country="PH",
-        time_zone="Asia/Manila",
-    )
-    w.queue = vendor_services.queue_create(
-        actor=w.manager,
-        vendor_id=w.vendor.id,
-        site=w.site,
-        code="hi-q",
-        name="Queue A",
-        sla_percent=95,
-        sla_minutes=30,
-        planned_headcount=10,
     )
     w.other_site = vendor_services.site_create(
         actor=w.manager,
