@@ -782,3 +782,52 @@ def metrics_cache_warm(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     incidents = Incident.objects.filter(declared_at__gte=now - timedelta(days=WARM_DAYS))
     return len(_load(incidents, now=now, tz=UTC, cache=True))
+
+
+def metric_filter_choices() -> tuple[dict[str, str], list[tuple[str, str]], list[tuple[int, str]]]:
+    """For the summaries' filters: (every category's name by code in the
+    active language, the active categories, the teams). Two queries."""
+    from incidents.models import Category
+    from incidents.models.reference import localized
+    from tscc.models import Team
+
+    names, active = {}, []
+    for code, en, zh, is_active in Category.objects.order_by("order", "name_en").values_list(
+        "code", "name_en", "name_zh", "active"
+    ):
+        names[code] = localized(en, zh)
+        if is_active:
+            active.append((code, names[code]))
+    teams = list(Team.objects.order_by("name").values_list("id", "name"))
+    return names, active, teams
+
+
+def incident_facts_in_period(
+    *,
+    start: datetime,
+    end: datetime,
+    categories: Iterable[str] | None = None,
+    teams: Iterable[int] | None = None,
+    now: datetime | None = None,
+) -> list[tuple[str, str, str, IncidentFacts]]:
+    """(reference, title, Chinese title, facts) of each incident declared in
+    [start, end) with the filters, oldest first, from the facts the metrics
+    use (excluded ones included, marked by their facts). Five queries."""
+    now = now or timezone.now()
+    incidents = Incident.objects.filter(declared_at__gte=start, declared_at__lt=end)
+    if categories is not None:
+        incidents = incidents.filter(category__code__in=list(categories))
+    if teams is not None:
+        incidents = incidents.filter(team_id__in=list(teams))
+    facts = dict(_load_facts(incidents, now=now))
+    if not facts:
+        return []
+    described = (
+        Incident.objects.filter(id__in=list(facts))
+        .order_by("declared_at", "id")
+        .values_list("id", "year", "number", "title", "title_zh")
+    )
+    return [
+        (f"INC-{year}-{number:05d}", title, title_zh, facts[incident_id])
+        for incident_id, year, number, title, title_zh in described
+    ]

@@ -33,17 +33,21 @@ from incidents.domain.metrics import (
     Attainment,
     Bucket,
     DurationStats,
-    IncidentFacts,
     MetricKey,
     Outcome,
     Summary,
 )
 from incidents.labels import SEVERITY_LABELS
-from incidents.metrics import METRICS, SCOPE, MetricsResult, Unit, _load_facts, incident_metrics
-from incidents.models import Category, Incident
-from incidents.models.reference import localized
+from incidents.metrics import (
+    METRICS,
+    SCOPE,
+    MetricsResult,
+    Unit,
+    incident_facts_in_period,
+    incident_metrics,
+    metric_filter_choices,
+)
 from incidents.sections import SummarySection, summary_sections
-from tscc.models import Team
 
 PERMISSION = "tscc.view_summaries"
 MAX_DAYS = 731  # two years, a leap day included
@@ -240,22 +244,9 @@ class Filters:
     teams: list[int] | None
 
 
-def _choices() -> tuple[dict[str, str], list[tuple[str, str]], list[tuple[int, str]]]:
-    """(every category's name by code, the active categories, the teams): two queries."""
-    names, active = {}, []
-    for code, en, zh, is_active in Category.objects.order_by("order", "name_en").values_list(
-        "code", "name_en", "name_zh", "active"
-    ):
-        names[code] = localized(en, zh)
-        if is_active:
-            active.append((code, names[code]))
-    teams = list(Team.objects.order_by("name").values_list("id", "name"))
-    return names, active, teams
-
-
 def _parse(request: HttpRequest):
     """(form, filters or None, category names, status for an invalid form)."""
-    names, active, teams = _choices()
+    names, active, teams = metric_filter_choices()
     form = TrendsForm(request.GET or None, categories=active, teams=teams)
     if request.GET and not form.is_valid():
         status = 400 if any(f != "__all__" for f in form.errors) else 422
@@ -938,28 +929,21 @@ def incident_rows(filters: Filters, *, now: datetime) -> list[list]:
     """One row per incident declared in the period (excluded ones marked not
     counted), from the same facts the metrics use: five queries."""
     period = filters.period
-    incidents = Incident.objects.filter(declared_at__gte=period.start, declared_at__lt=period.end)
-    if filters.categories is not None:
-        incidents = incidents.filter(category__code__in=filters.categories)
-    if filters.teams is not None:
-        incidents = incidents.filter(team_id__in=filters.teams)
-    facts: dict[int, IncidentFacts] = dict(_load_facts(incidents, now=now))
+    found = incident_facts_in_period(
+        start=period.start,
+        end=period.end,
+        categories=filters.categories,
+        teams=filters.teams,
+        now=now,
+    )
     if filters.severities is not None:
         wanted = set(filters.severities)
-        facts = {i: f for i, f in facts.items() if f.severity_highest.value in wanted}
+        found = [row for row in found if row[3].severity_highest.value in wanted]
     rows: list[list] = [list(INCIDENTS_HEADER)]
-    if not facts:
-        return rows
-    described = (
-        Incident.objects.filter(id__in=list(facts))
-        .order_by("declared_at", "id")
-        .values_list("id", "year", "number", "title", "title_zh")
-    )
-    for incident_id, year, number, title, title_zh in described:
-        f = facts[incident_id]
+    for reference, title, title_zh, f in found:
         rows.append(
             [
-                f"INC-{year}-{number:05d}",
+                reference,
                 title,
                 title_zh,
                 f.category,
