@@ -188,8 +188,19 @@ def test_the_next_level_is_paged_within_a_sweep_of_the_worker_coming_back(
     assert after_back <= SWEEP_INTERVAL + TIMER_TOLERANCE, after_back
 
     wait_for(lambda: sink.to(second_path), timeout=20, what="level 2 delivered", logs=stack.logs)
-    pages = dict(Page.objects.filter(escalation=escalation).values_list("user__username", "state"))
-    assert pages == {"first": "escalated", "second": "notified"}
+
+    # The receiver sees the request before the worker records its answer.
+    def page_states():
+        rows = Page.objects.filter(escalation=escalation).values_list("user__username", "state")
+        return dict(rows)
+
+    wait_for(
+        lambda: page_states().get("second") == "notified",
+        timeout=20,
+        what="level 2 recorded as notified",
+        logs=stack.logs,
+    )
+    assert page_states() == {"first": "escalated", "second": "notified"}
     assert Page.objects.get(escalation=escalation, user=second).step == 1
     assert len(sink.to(first_path)) == 1 and len(sink.to(second_path)) == 1
 
