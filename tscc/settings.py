@@ -364,6 +364,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "tscc.api.schema.add_common_errors",
+    ],
     # One choice set under two field names (severity, severities), and two
     # sets under one field name (a report's channel, a contact method's).
     "ENUM_NAME_OVERRIDES": {

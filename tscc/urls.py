@@ -6,6 +6,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from tscc import views
 from tscc.api.views import MeApi
 
+handler404 = "tscc.errors.not_found"
+handler500 = "tscc.errors.server_error"
+
 admin.site.site_header = "TSCC"
 admin.site.site_title = "TSCC admin"
 

@@ -23,6 +23,7 @@ from escalations.domain.policy import TargetKind
 from escalations.models import ContactMethod
 from escalations.selectors import is_open
 from incidents.domain.severity import Severity
+from tscc.api.fields import DateTimeField as ApiDateTimeField
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 # Ids are 64-bit (BigAutoField): a bigger number is a 400 here, not a
@@ -222,7 +223,7 @@ class PolicyOutputSerializer(serializers.Serializer):
     final_user = PersonRefSerializer(allow_null=True)
     levels = LevelOutputSerializer(many=True, source="levels.all")
     routing_rules = serializers.IntegerField(help_text="How many routing rules use it.")
-    updated_at = serializers.DateTimeField()
+    updated_at = ApiDateTimeField()
 
 
 class PolicyRefSerializer(serializers.Serializer):
@@ -281,7 +282,7 @@ class DeliveryOutputSerializer(serializers.Serializer):
     channel = serializers.CharField()
     state = serializers.CharField()
     attempts = serializers.IntegerField()
-    sent_at = serializers.DateTimeField(allow_null=True)
+    sent_at = ApiDateTimeField(allow_null=True)
 
 
 class PageIncidentSerializer(serializers.Serializer):
@@ -300,8 +301,8 @@ class PageOutputSerializer(serializers.Serializer):
     state = serializers.CharField()
     open = serializers.SerializerMethodField(help_text="Still waiting for an acknowledgement.")
     step = serializers.IntegerField()
-    created_at = serializers.DateTimeField()
-    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    created_at = ApiDateTimeField()
+    acknowledged_at = ApiDateTimeField(allow_null=True)
     deliveries = DeliveryOutputSerializer(many=True, source="deliveries.all")
 
     def get_open(self, page) -> bool:
@@ -309,7 +310,7 @@ class PageOutputSerializer(serializers.Serializer):
 
 
 class DeliveryAttemptOutputSerializer(serializers.Serializer):
-    at = serializers.DateTimeField()
+    at = ApiDateTimeField()
     ok = serializers.BooleanField()
     detail = serializers.CharField()
 
@@ -323,8 +324,8 @@ class EscalationPageOutputSerializer(serializers.Serializer):
     user = PersonRefSerializer()
     step = serializers.IntegerField()
     state = serializers.CharField()
-    created_at = serializers.DateTimeField()
-    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    created_at = ApiDateTimeField()
+    acknowledged_at = ApiDateTimeField(allow_null=True)
     deliveries = DeliveryHistoryOutputSerializer(many=True, source="deliveries.all")
 
 
@@ -351,14 +352,14 @@ class EscalationOutputSerializer(serializers.Serializer):
     )
     state = serializers.CharField()
     step = serializers.IntegerField(help_text="The next step to fire.")
-    started_at = serializers.DateTimeField()
+    started_at = ApiDateTimeField()
     started_by = PersonRefSerializer(
         allow_null=True, help_text="Who switched to this policy; empty: the routing rules."
     )
     reason = serializers.CharField()
-    acknowledged_at = serializers.DateTimeField(allow_null=True)
+    acknowledged_at = ApiDateTimeField(allow_null=True)
     acknowledged_by = PersonRefSerializer(allow_null=True)
-    ended_at = serializers.DateTimeField(allow_null=True)
+    ended_at = ApiDateTimeField(allow_null=True)
     pages = EscalationPageOutputSerializer(many=True, source="pages.all")
 
     @extend_schema_field(PolicyRefSerializer(allow_null=True))

@@ -31,6 +31,7 @@ from incidents.domain.severity import Severity
 from incidents.exceptions import NotAllowed
 from incidents.metrics import METRICS, SCOPE, incident_metrics
 from incidents.sections import SectionMetric, SectionTable, SummarySection, summary_sections
+from tscc.api.fields import DateTimeField as ApiDateTimeField
 
 PERMISSION = "tscc.view_summaries"
 DEFAULT_DAYS = 30
@@ -162,8 +163,8 @@ class MetricDefinitionOutputSerializer(serializers.Serializer):
 
 
 class MetricPeriodOutputSerializer(serializers.Serializer):
-    start = serializers.DateTimeField()
-    end = serializers.DateTimeField(help_text="Exclusive.")
+    start = ApiDateTimeField()
+    end = ApiDateTimeField(help_text="Exclusive.")
     time_zone = serializers.CharField()
 
 

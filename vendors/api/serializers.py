@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tscc.api.fields import DateTimeField as ApiDateTimeField
 from tscc.models import Team
 from vendors.domain.health import Level, Reason, SiteStatus
 from vendors.models import QueueSnapshot, SiteStatusChange
@@ -46,7 +47,23 @@ def site_status_field(**kwargs) -> serializers.CharField:
     return serializers.CharField(**kwargs)
 
 
-TIME = serializers.DateTimeField()
+TIME = ApiDateTimeField()
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]+)?)?$",
+        "example": "09:00:00",
+        "description": "A wall-clock time of the site (HH:MM or HH:MM:SS), no offset.",
+    }
+)
+class LocalTimeField(serializers.TimeField):
+    """A site's local wall-clock time. OpenAPI's `format: time` is RFC 3339's
+    full-time, which carries an offset; these times have none (the offset
+    comes from the site's zone on each day)."""
+
+
 LEVELS = [level.value for level in Level]
 REASONS = [reason.value for reason in Reason]
 SITE_STATUSES = [s.value for s in SiteStatus]
@@ -80,7 +97,7 @@ class VendorOutputSerializer(serializers.Serializer):
     team = serializers.IntegerField(source="team_id", allow_null=True)
     owner = serializers.IntegerField(source="owner_id", allow_null=True)
     is_active = serializers.BooleanField()
-    created_at = serializers.DateTimeField()
+    created_at = ApiDateTimeField()
     health = serializers.SerializerMethodField()
 
     @extend_schema_field(HealthOutputSerializer)
@@ -96,7 +113,7 @@ class SiteSummaryOutputSerializer(serializers.Serializer):
     time_zone = serializers.CharField()
     status = site_status_field()
     status_reason = serializers.CharField()
-    status_changed_at = serializers.DateTimeField(allow_null=True)
+    status_changed_at = ApiDateTimeField(allow_null=True)
 
 
 class QueueSummaryOutputSerializer(serializers.Serializer):
@@ -106,7 +123,7 @@ class QueueSummaryOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
     site = serializers.IntegerField(source="site_id", allow_null=True)
-    latest_taken_at = serializers.DateTimeField(allow_null=True)
+    latest_taken_at = ApiDateTimeField(allow_null=True)
     sla_attainment = serializers.FloatField(allow_null=True)
     backlog = serializers.IntegerField(allow_null=True)
     health = HealthOutputSerializer()
@@ -179,7 +196,7 @@ class SiteOutputSerializer(serializers.Serializer):
     seats = serializers.IntegerField()
     status = site_status_field()
     status_reason = serializers.CharField()
-    status_changed_at = serializers.DateTimeField(allow_null=True)
+    status_changed_at = ApiDateTimeField(allow_null=True)
     is_active = serializers.BooleanField()
 
 
@@ -191,7 +208,7 @@ class SiteStatusChangeOutputSerializer(serializers.Serializer):
     reason = serializers.CharField()
     source = enum_field(SiteStatusChange.Source.values)
     changed_by = serializers.IntegerField(source="changed_by_id", allow_null=True)
-    at = serializers.DateTimeField()
+    at = ApiDateTimeField()
 
 
 class SiteDetailOutputSerializer(SiteOutputSerializer):
@@ -204,7 +221,7 @@ class SnapshotOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     queue = serializers.IntegerField(source="queue_id")
     vendor = serializers.IntegerField(source="queue.vendor_id")
-    taken_at = serializers.DateTimeField()
+    taken_at = ApiDateTimeField()
     backlog = serializers.IntegerField()
     inflow_per_hour = serializers.FloatField()
     outflow_per_hour = serializers.FloatField()
@@ -217,7 +234,7 @@ class SnapshotOutputSerializer(serializers.Serializer):
     escalations = serializers.IntegerField(allow_null=True)
     source = enum_field(QueueSnapshot.Source.values)
     reported_by = serializers.IntegerField(source="reported_by_id", allow_null=True)
-    created_at = serializers.DateTimeField()
+    created_at = ApiDateTimeField()
 
 
 class QueueOutputSerializer(serializers.Serializer):
@@ -237,8 +254,8 @@ class QueueOutputSerializer(serializers.Serializer):
     sla_percent = serializers.FloatField()
     sla_minutes = serializers.IntegerField()
     planned_headcount = serializers.IntegerField()
-    staffed_from = serializers.TimeField()
-    staffed_to = serializers.TimeField()
+    staffed_from = LocalTimeField()
+    staffed_to = LocalTimeField()
     staffed_days = serializers.ListField(child=serializers.IntegerField())
     stale_after_minutes = serializers.IntegerField()
     warn_attainment = serializers.FloatField(allow_null=True)
@@ -246,7 +263,7 @@ class QueueOutputSerializer(serializers.Serializer):
     latest_taken_at = serializers.SerializerMethodField()
     health = serializers.SerializerMethodField()
 
-    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    @extend_schema_field(ApiDateTimeField(allow_null=True))
     def get_latest_taken_at(self, queue):
         snapshot = self.context["latest"].get(queue.id)
         return TIME.to_representation(snapshot.taken_at) if snapshot else None
@@ -279,10 +296,10 @@ class VendorIncidentOutputSerializer(serializers.Serializer):
     category = serializers.CharField(source="category.code")
     severity = serializers.CharField()
     state = serializers.CharField()
-    declared_at = serializers.DateTimeField()
-    mitigated_at = serializers.DateTimeField(allow_null=True)
-    resolved_at = serializers.DateTimeField(allow_null=True)
-    closed_at = serializers.DateTimeField(allow_null=True)
+    declared_at = ApiDateTimeField()
+    mitigated_at = ApiDateTimeField(allow_null=True)
+    resolved_at = ApiDateTimeField(allow_null=True)
+    closed_at = ApiDateTimeField(allow_null=True)
 
 
 class BulkCreatedOutputSerializer(serializers.Serializer):
@@ -397,8 +414,8 @@ class QueueInputSerializer(serializers.Serializer):
     sla_percent = serializers.FloatField(min_value=1, max_value=100, required=False)
     sla_minutes = serializers.IntegerField(min_value=1, max_value=MAX_COUNT, required=False)
     planned_headcount = serializers.IntegerField(min_value=0, max_value=MAX_COUNT, required=False)
-    staffed_from = serializers.TimeField(required=False, help_text="Local time of the site.")
-    staffed_to = serializers.TimeField(
+    staffed_from = LocalTimeField(required=False, help_text="Local time of the site.")
+    staffed_to = LocalTimeField(
         required=False,
         help_text="Local time of the site; earlier than the start runs past midnight; "
         "equal is 24 hours.",
@@ -447,7 +464,7 @@ class SnapshotRowInputSerializer(serializers.Serializer):
     queue_id = serializers.IntegerField(required=False)
     queue = serializers.CharField(required=False)
     vendor = serializers.CharField(required=False)
-    taken_at = serializers.DateTimeField()
+    taken_at = ApiDateTimeField()
     backlog = serializers.IntegerField(min_value=0)
     inflow_per_hour = serializers.FloatField(min_value=0)
     outflow_per_hour = serializers.FloatField(min_value=0)
@@ -473,8 +490,8 @@ class SnapshotInputSerializer(SnapshotRowInputSerializer):
 class SnapshotFilterSerializer(serializers.Serializer):
     queue = serializers.IntegerField(required=False, min_value=1)
     vendor = serializers.IntegerField(required=False, min_value=1)
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
+    since = ApiDateTimeField(required=False)
+    until = ApiDateTimeField(required=False)
 
 
 class QueueFilterSerializer(serializers.Serializer):

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 
 from tscc.exceptions import InvalidInput
 from vendors import selectors, services
@@ -474,7 +474,10 @@ class SnapshotBulkApi(VendorBaseApi):
         length = request.META.get("CONTENT_LENGTH") or "0"
         if not length.isdigit() or int(length) > MAX_BULK_BYTES:
             raise PayloadTooLarge(_("The body is too large (at most 16 MB)."))
-        rows = request.data
+        try:
+            rows = request.data
+        except ParseError as exc:  # a body its content type promised and did not hold
+            return self._errors([services.RowError(0, "row", str(exc.detail))])
         if not isinstance(rows, list):
             return self._errors([services.RowError(0, "row", _("Send a JSON list of rows."))])
         if len(rows) > MAX_BULK_ROWS:

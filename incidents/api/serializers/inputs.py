@@ -18,6 +18,7 @@ from incidents.models import (
     StatusUpdate,
     Surface,
 )
+from tscc.api.fields import DateTimeField as ApiDateTimeField
 from tscc.models import Team
 
 SEVERITIES = [s.value for s in Severity]
@@ -69,8 +70,8 @@ class IncidentDeclareInputSerializer(serializers.Serializer):
     answers = AnswersInputSerializer()
     severity = severity_field()
     severity_reason = serializers.CharField(required=False, allow_blank=True)
-    discovered_at = serializers.DateTimeField(required=False, allow_null=True)
-    harm_started_at = serializers.DateTimeField(required=False, allow_null=True)
+    discovered_at = ApiDateTimeField(required=False, allow_null=True)
+    harm_started_at = ApiDateTimeField(required=False, allow_null=True)
     markets = code_field(Market, many=True, required=False)
     surfaces = code_field(Surface, many=True, required=False)
     team = serializers.SlugRelatedField(
@@ -99,8 +100,8 @@ class IncidentUpdateInputSerializer(serializers.Serializer):
     )
     markets = code_field(Market, many=True, required=False)
     surfaces = code_field(Surface, many=True, required=False)
-    discovered_at = serializers.DateTimeField(required=False)
-    harm_started_at = serializers.DateTimeField(required=False, allow_null=True)
+    discovered_at = ApiDateTimeField(required=False)
+    harm_started_at = ApiDateTimeField(required=False, allow_null=True)
     reason = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -161,7 +162,7 @@ class TimelineQueryInputSerializer(serializers.Serializer):
 
 class NoteInputSerializer(serializers.Serializer):
     text = serializers.CharField(allow_blank=True)
-    occurred_at = serializers.DateTimeField(required=False, allow_null=True)
+    occurred_at = ApiDateTimeField(required=False, allow_null=True)
 
 
 class DecisionInputSerializer(serializers.Serializer):
@@ -182,14 +183,14 @@ class FactPinInputSerializer(serializers.Serializer):
 class TaskCreateInputSerializer(serializers.Serializer):
     title = serializers.CharField(allow_blank=True)
     owner = user_field(required=False, allow_null=True)
-    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    due_at = ApiDateTimeField(required=False, allow_null=True)
     follow_up = serializers.BooleanField(required=False, default=False)
 
 
 class TaskUpdateInputSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=IncidentTask.State.choices, required=False)
     owner = user_field(required=False, allow_null=True)
-    due_at = serializers.DateTimeField(required=False, allow_null=True)
+    due_at = ApiDateTimeField(required=False, allow_null=True)
     title = serializers.CharField(required=False, allow_blank=True)
 
 
@@ -210,7 +211,7 @@ class ReportDraftInputSerializer(serializers.Serializer):
 
 class ReportSubmitInputSerializer(serializers.Serializer):
     channel = serializers.ChoiceField(choices=RegulatoryReport.Channel.choices)
-    submitted_at = serializers.DateTimeField(
+    submitted_at = ApiDateTimeField(
         required=False, help_text="When it went to the authority (default: now)."
     )
     reference_number = serializers.CharField(

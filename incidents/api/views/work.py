@@ -19,7 +19,6 @@ from incidents.api.serializers.inputs import (
     TimelineQueryInputSerializer,
 )
 from incidents.api.serializers.outputs import (
-    ErrorOutputSerializer,
     StatusUpdateOutputSerializer,
     TaskOutputSerializer,
     TimelineEventOutputSerializer,
@@ -179,9 +178,12 @@ class TaskClaimApi(IncidentBaseApi):
         request=TaskClaimInputSerializer,
         responses={
             200: TaskOutputSerializer,
+            # Either shape: field errors for refused input ({"take_over": [...]}),
+            # or the project's {code, detail, fields} when a rule refuses.
             400: OpenApiResponse(
-                ErrorOutputSerializer,
-                description="Owned by someone else (without take_over), or no longer open.",
+                OpenApiTypes.OBJECT,
+                description="Owned by someone else (without take_over), or no longer open; "
+                "or refused input.",
             ),
         },
     )

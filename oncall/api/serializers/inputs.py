@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from oncall.domain.rotation import Unit
+from tscc.api.fields import DateTimeField as ApiDateTimeField
 from tscc.models import Team
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -20,11 +21,12 @@ HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 _SPACED_OFFSET = re.compile(r" (\d{2}(:?\d{2})?)$")
 
 
-class AwareDateTimeField(serializers.DateTimeField):
+class AwareDateTimeField(ApiDateTimeField):
     """ISO 8601 with a UTC offset (or Z); a time without one is refused
     rather than read in some zone the client did not mean."""
 
     default_error_messages = {
+        **ApiDateTimeField.default_error_messages,
         "naive": _("Give a UTC offset, e.g. 2026-03-02T09:00:00+08:00 or …Z."),
     }
 
