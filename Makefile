@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint audit messages venv clean bench bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends bench-faults fuzz
+.PHONY: help run test lint audit messages venv clean bench bench-summary bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends bench-load bench-faults fuzz
 
 help:
 	@echo "make run    start TSCC on http://localhost:8000/ (Ctrl-C stops everything)"
@@ -51,8 +51,25 @@ audit: $(STAMP)
 	$(BIN)/bandit -c pyproject.toml -r tscc incidents escalations oncall vendors -q
 	$(BIN)/pip-audit -r requirements.lock --no-deps --disable-pip --strict
 
-# Benchmarks print numbers (medians, p95, query counts); see bench/.
-bench: bench-incidents bench-oncall bench-escalations bench-warroom bench-vendors bench-trends
+# Benchmarks print numbers (medians, p95, query counts); see bench/. `make
+# bench` runs them all one after another (about 45 minutes on two cores: the
+# mixed load alone is 10, fault injection 5) and ends with one table of every
+# result (bench-summary; each bench keeps its rows in var/bench-results/).
+# Each uses its own PostgreSQL database (created if missing) and Redis.
+bench:
+	-$(MAKE) --no-print-directory bench-incidents
+	-$(MAKE) --no-print-directory bench-oncall
+	-$(MAKE) --no-print-directory bench-escalations
+	-$(MAKE) --no-print-directory bench-warroom
+	-$(MAKE) --no-print-directory bench-vendors
+	-$(MAKE) --no-print-directory bench-trends
+	-$(MAKE) --no-print-directory bench-load
+	-$(MAKE) --no-print-directory bench-faults
+	@$(MAKE) --no-print-directory bench-summary
+
+bench-summary: $(STAMP)
+	@echo; echo "== every benchmark (latest run of each) =="
+	@$(BIN)/python bench/summary.py
 
 bench-incidents: $(STAMP)
 	$(BIN)/python bench/incidents_list.py
@@ -71,6 +88,11 @@ bench-vendors: $(STAMP)
 
 bench-trends: $(STAMP)
 	$(BIN)/python bench/trends.py
+
+# Mixed load for 10 minutes (browsing, API writes, snapshots, alerts, war
+# rooms) against the whole stack; BENCH_LOAD_SECONDS and BENCH_LOAD_SCALE.
+bench-load: $(STAMP)
+	$(BIN)/python bench/load.py
 
 # Schemathesis against the OpenAPI schema (several minutes; not in `test`).
 fuzz: $(STAMP)

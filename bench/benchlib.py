@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import psycopg2
 from django.core.management import call_command
+from stack import free_port  # noqa: F401  (re-exported for the benches)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,12 +39,6 @@ def ensure_database(*, collectstatic: bool = False) -> None:
     call_command("migrate", verbosity=0)
     if collectstatic:
         call_command("collectstatic", interactive=False, verbosity=0)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_uvicorn(port: int, log: Path, *args: str, wait: float = 60) -> subprocess.Popen:
@@ -84,3 +79,42 @@ def stop_uvicorn(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+# --- Results ------------------------------------------------------------------------
+
+RESULTS = ROOT / "var" / "bench-results"
+
+
+def report(bench: str, rows: list[tuple[str, str, str, bool | None]]) -> None:
+    """Print a benchmark's rows (measure, result, target, met or None when
+    nothing is judged) as a table, and keep them in
+    var/bench-results/<bench>.json for `bench/summary.py` (`make bench`
+    prints every benchmark's in one table)."""
+    import json
+    from datetime import UTC, datetime
+
+    width = max(len("measure"), *(len(r[0]) for r in rows))
+    vwidth = max(len("result"), *(len(r[1]) for r in rows))
+    twidth = max(len("target"), *(len(r[2]) for r in rows))
+    print()
+    print(f"{'measure':<{width}}  {'result':<{vwidth}}  {'target':<{twidth}}  ok")
+    print(f"{'-' * width}  {'-' * vwidth}  {'-' * twidth}  --")
+    for label, value, target, good in rows:
+        print(f"{label:<{width}}  {value:<{vwidth}}  {target:<{twidth}}  {verdict(good)}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"{bench}.json").write_text(
+        json.dumps(
+            {
+                "bench": bench,
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "rows": [list(r) for r in rows],
+            },
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
+
+
+def verdict(good: bool | None) -> str:
+    return "" if good is None else ("yes" if good else "NO")

@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tscc.settings")
 os.environ.setdefault("TSCC_VAR_DIR", "var/bench")
 os.environ.setdefault("DEBUG", "false")  # production settings, as deployed
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tscc_bench_esc")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/9")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost")
 
@@ -42,7 +44,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.core.management import call_command  # noqa: E402
+from benchlib import ensure_database, report  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -267,20 +269,18 @@ def lateness(ids: list[int]) -> list[float]:
     return [(fired - due).total_seconds() for due, fired in rows]
 
 
-def report(name: str, values: list[float], unit: str, expected: int) -> None:
+def row(name: str, values: list[float], unit: str, expected: int, target: str, good) -> tuple:
     if not values:
-        print(f"{name:<52} nothing measured")
-        return
-    print(
-        f"{name:<52} {len(values):>5}/{expected:<5} p50 {pct(values, 0.5):8.1f} {unit}  "
-        f"p99 {pct(values, 0.99):8.1f} {unit}  max {max(values):8.1f} {unit}"
+        return (name, "nothing measured", target, False if target else None)
+    result = (
+        f"{len(values)}/{expected}: p50 {pct(values, 0.5):.1f} {unit}, "
+        f"p99 {pct(values, 0.99):.1f} {unit}, max {max(values):.1f} {unit}"
     )
+    return (name, result, target, good(values) if target else None)
 
 
 def main() -> None:
-    if not os.environ.get("REDIS_URL") or not os.environ.get("DATABASE_URL"):
-        sys.exit("Set DATABASE_URL and REDIS_URL: the worker and beat run as separate processes.")
-    call_command("migrate", verbosity=0)
+    ensure_database()
     sink = start_sink()
     clear_leftovers()
     manager, policy = setup(sink)
@@ -312,12 +312,43 @@ def main() -> None:
                 p.wait(15)
             except subprocess.TimeoutExpired:
                 p.kill()
-    print()
-    report("page latency: declare call -> first webhook (ms)", latencies, "ms", N_PAGES)
-    report("page latency: commit -> first webhook (ms)", after_commit, "ms", N_PAGES)
-    report("timer lateness: fired - due (s)", late, "s", N_TIMERS)
-    report("timer lateness, worker killed + restarted (s)", late_kill, "s", N_TIMERS)
-    print(f"{'pages made in the kill run (one per timer expected)':<52} {pages_kill}")
+    complete = len(late_kill) == N_TIMERS and pages_kill == N_TIMERS
+    report(
+        "escalations",
+        [
+            row("page latency: declare call -> first webhook", latencies, "ms", N_PAGES, "", None),
+            row(
+                "page latency: commit -> first webhook",
+                after_commit,
+                "ms",
+                N_PAGES,
+                "p99 < 100 ms",
+                lambda v: pct(v, 0.99) < 100,
+            ),
+            row(
+                "timer lateness: fired - due",
+                late,
+                "s",
+                N_TIMERS,
+                "p99 < 1.2 s, max < 2 s",
+                lambda v: pct(v, 0.99) < 1.2 and max(v) < 2,
+            ),
+            row(
+                "timer lateness, paging worker killed + restarted",
+                late_kill,
+                "s",
+                N_TIMERS,
+                "nothing lost",
+                lambda v: complete,
+            ),
+            (
+                "pages made in the kill run",
+                f"{pages_kill} for {N_TIMERS} steps",
+                "one per step",
+                pages_kill == N_TIMERS,
+            ),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tscc.settings")
 os.environ.setdefault("TSCC_VAR_DIR", "var/bench")
 os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tscc_bench")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
 
@@ -31,6 +32,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import ensure_database, report  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -175,7 +177,7 @@ def measure(client: Client, url: str, headers: dict | None = None) -> tuple[floa
 
 
 def main() -> None:
-    call_command("migrate", verbosity=0)
+    ensure_database()
     call_command("collectstatic", interactive=False, verbosity=0)  # production static manifest
     populate()
     viewer, _ = User.objects.get_or_create(
@@ -202,14 +204,16 @@ def main() -> None:
         f"\n{connection.vendor}, {Incident.objects.count():,} incidents "
         f"({Incident.objects.open().count():,} open), {REPEAT} requests each\n"
     )
-    print(f"{'view':<44} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    rows = []
     for name, url, headers in scenarios:
         try:
             median, p95, queries = measure(client, url, headers)
         except AssertionError as exc:
-            print(f"{name:<44} {'n/a':>10} {'':>8} {'':>8}  ({exc})")
+            rows.append((name, f"n/a ({exc})", "", None))
             continue
-        print(f"{name:<44} {median:>10.1f} {p95:>8.1f} {queries:>8}")
+        result = f"p50 {median:.1f} ms, p95 {p95:.1f} ms, {queries} queries"
+        rows.append((name, result, "", None))
+    report("incidents", rows)
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tscc.settings")
 os.environ.setdefault("TSCC_VAR_DIR", "var/bench")
 os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tscc_bench_oncall")
 os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
 
@@ -38,6 +39,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from benchlib import ensure_database, report  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -164,7 +166,7 @@ def page(client: Client, url: str) -> Callable[[], object]:
 
 
 def main() -> None:
-    call_command("migrate", verbosity=0)
+    ensure_database()
     call_command("collectstatic", interactive=False, verbosity=0)  # production static manifest
     manager, _ = User.objects.get_or_create(
         username="bench-manager", defaults={"role": Role.OPS_MANAGER}
@@ -210,17 +212,18 @@ def main() -> None:
         f"{Override.objects.count():,} overrides; busiest: {busiest.name} "
         f"({len(busiest.layers.all())} layers, {busiest.time_zone}); {REPEAT} runs each\n"
     )
-    print(f"{'measure':<48} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    rows = []
     for name, run in scenarios:
         if isinstance(run, str):
-            print(f"{name:<48} {run:>10}")
+            rows.append((name, run, "", None))
             continue
         try:
             median, p95, queries = measure(run)
         except AssertionError as exc:
-            print(f"{name:<48} {'n/a':>10} {'':>8} {'':>8}  ({exc})")
+            rows.append((name, f"n/a ({exc})", "", None))
             continue
-        print(f"{name:<48} {median:>10.1f} {p95:>8.1f} {queries:>8}")
+        rows.append((name, f"p50 {median:.1f} ms, p95 {p95:.1f} ms, {queries} queries", "", None))
+    report("oncall", rows)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchlib import ensure_database  # noqa: E402
+from benchlib import ensure_database, report  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
@@ -370,14 +370,7 @@ def main() -> None:
                     good,
                 )
             )
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    print()
-    print(f"{'measure':<{width}}  {'result':<{vwidth}}  {'target':<15}  ok")
-    print(f"{'-' * width}  {'-' * vwidth}  {'-' * 15}  --")
-    for label, value, target, good in rows:
-        mark = "" if good is None else ("yes" if good else "NO")
-        print(f"{label:<{width}}  {value:<{vwidth}}  {target:<15}  {mark}")
+    report("trends", rows)
 
 
 if __name__ == "__main__":

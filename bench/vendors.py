@@ -70,7 +70,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from benchlib import ensure_database, free_port, start_uvicorn, stop_uvicorn  # noqa: E402
+from benchlib import ensure_database, free_port, report, start_uvicorn, stop_uvicorn  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.db.models import Max  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -543,14 +543,7 @@ def main() -> None:
                 p95 < 200 if n == 0 else None,
             )
         )
-    width = max(len(r[0]) for r in rows)
-    vwidth = max(len(r[1]) for r in rows)
-    print()
-    print(f"{'measure':<{width}}  {'result':<{vwidth}}  {'target':<15}  ok")
-    print(f"{'-' * width}  {'-' * vwidth}  {'-' * 15}  --")
-    for label, value, target, good in rows:
-        mark = "" if good is None else ("yes" if good else "NO")
-        print(f"{label:<{width}}  {value:<{vwidth}}  {target:<15}  {mark}")
+    report("vendors", rows)
 
 
 if __name__ == "__main__":

@@ -70,10 +70,8 @@ import django  # noqa: E402
 django.setup()
 
 import websockets  # noqa: E402
-from benchlib import ensure_database, free_port, start_uvicorn, stop_uvicorn  # noqa: E402
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY  # noqa: E402
-from django.contrib.auth.hashers import make_password  # noqa: E402
-from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
+from benchlib import ensure_database, free_port, report, start_uvicorn, stop_uvicorn  # noqa: E402
+from stack import session_cookie, users  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 from incidents.domain.severity import ImpactAnswers  # noqa: E402
@@ -106,26 +104,6 @@ DROPS = ("channel layer dropped", "channel layer full")
 
 
 # --- Setup (synchronous, Django) --------------------------------------------
-
-
-def users(prefix: str, count: int, role: Role) -> list[User]:
-    names = [f"bench-room-{prefix}{i}" for i in range(count)]
-    User.objects.bulk_create(
-        [User(username=n, role=role, password=make_password(None)) for n in names],
-        ignore_conflicts=True,
-    )
-    found = {u.username: u for u in User.objects.filter(username__in=names)}
-    return [found[n] for n in names]
-
-
-def session_cookie(user: User) -> str:
-    """A logged-in session, as django.contrib.auth.login leaves it."""
-    store = SessionStore()
-    store[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.create()
-    return f"sessionid={store.session_key}"
 
 
 def new_incident(commander: User, n: int) -> Incident:
@@ -527,9 +505,9 @@ async def main_async(viewers: list[User], posters: list[User], commander: User) 
 def main() -> None:
     LOG_DIR.mkdir(parents=True, exist_ok=True)
     ensure_database(collectstatic=False)
-    commander = users("cmd", 1, Role.OPS_MANAGER)[0]
-    posters = users("poster", max(2, POSTERS), Role.OPS_MANAGER)
-    viewers = users("member", max(SIZES), Role.RESPONDER)
+    commander = users("bench-room-cmd", 1, Role.OPS_MANAGER)[0]
+    posters = users("bench-room-poster", max(2, POSTERS), Role.OPS_MANAGER)
+    viewers = users("bench-room-member", max(SIZES), Role.RESPONDER)
     print(
         f"{CPUS} CPUs; {MESSAGES} messages at {RATE:g}/s "
         f"from {len(posters) - 1} posters; prefix {os.environ['REDIS_PREFIX']}",
@@ -547,6 +525,37 @@ def main() -> None:
     print(HEADER)
     for r in results:
         print(show(r))
+    report("warroom", [summary_row(r) for r in results])
+
+
+def summary_row(r: dict) -> tuple[str, str, str, bool | None]:
+    """One room for the summary table; targets: 1,000 clients on one process,
+    a 200-member room's p99 under 75 ms, under 100 KiB a connection."""
+    lat = r["lat"]
+    per_conn = (r["rss_after"] - r["rss_before"]) / max(1, r["connected"])
+    whole = r["delivered"] == r["expected"] and r["duplicates"] == 0
+    result = (
+        f"{r['connected']}/{r['n']} joined; post->arrival p50 {pct(lat, 0.5):.0f} ms, "
+        f"p99 {pct(lat, 0.99):.0f} ms; {per_conn:.1f} KiB/conn; "
+        f"{r['delivered']}/{r['expected']} delivered"
+        if lat
+        else f"{r['connected']}/{r['n']} joined; nothing delivered"
+    )
+    if r["n"] == 200:
+        return (
+            f"war room, {r['n']} members",
+            result,
+            "p99 < 75 ms",
+            bool(lat) and whole and pct(lat, 0.99) < 75,
+        )
+    if r["n"] == 1000:
+        return (
+            f"war room, {r['n']} members",
+            result,
+            "1,000 joined",
+            r["connected"] == 1000 and whole,
+        )
+    return (f"war room, {r['n']} members", result, "", None)
 
 
 if __name__ == "__main__":
