@@ -230,6 +230,15 @@ def timeline_list(*, incident: Incident, after_seq: int = 0, limit: int | None =
     return qs[:limit] if limit else qs
 
 
+def timeline_latest(*, incident: Incident, limit: int) -> QuerySet:
+    """The newest `limit` events, newest first."""
+    return (
+        TimelineEvent.objects.filter(incident=incident)
+        .select_related("actor")
+        .order_by("-seq")[:limit]
+    )
+
+
 def incident_key_facts(*, incident: Incident) -> list[TimelineEvent]:
     """Pinned facts still pinned, oldest first (pins and unpins are events)."""
     events = list(

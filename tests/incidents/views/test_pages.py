@@ -280,3 +280,35 @@ def test_overdue_reports_stand_out_in_the_menu_and_the_list(client, manager):
     page = client.get(reverse("incidents:list")).content.decode()
     assert 'class="nav-badge"' in page and "Regulatory reports overdue" in page
     assert f"{incident.reference}</span>" in page
+
+
+def test_a_long_timeline_shows_its_latest_100_events_and_every_decision(
+    client, manager, django_assert_max_num_queries
+):
+    """A war room's timeline grows by thousands of events; the page loads the
+    newest 100 (and the decisions on their own), so neither its queries nor
+    the rows it reads grow with the timeline; the review page has them all."""
+    from incidents.services import incident_add_note, incident_record_decision
+
+    client.force_login(manager)
+    incident = declare(manager, title="Long war room")
+    incident_record_decision(
+        actor=manager, incident_id=incident.id, text="Roll back the classifier", reason="FP spike"
+    )
+    url = reverse("incidents:detail", args=[incident.id])
+    with django_assert_max_num_queries(60) as short:
+        assert client.get(url).status_code == 200
+    for n in range(120):
+        incident_add_note(actor=manager, incident_id=incident.id, text=f"Chat line {n}")
+    incident_add_note(actor=manager, incident_id=incident.id, text="The newest line")
+    with django_assert_max_num_queries(len(short.captured_queries)):
+        response = client.get(url)
+    body = response.content.decode()
+    timeline = body.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    assert timeline.count('id="event-') == 100
+    assert "The newest line" in timeline and "Chat line 119<" in timeline
+    assert "Chat line 0<" not in timeline and "Chat line 18<" not in timeline
+    assert "Showing the latest 100 events." in body
+    review = client.get(reverse("incidents:review-page", args=[incident.id])).content.decode()
+    assert "Chat line 0<" in review
+    assert "Roll back the classifier" in body  # a decision from before the window
