@@ -24,7 +24,8 @@ The mix, multiplied by BENCH_LOAD_SCALE (default 1):
   incidents and 6 more): list open incidents, read a timeline, post a
   timeline note, add a task; 1-3 s apart;
 - 5 vendor systems posting queue snapshots (vendor tokens): 60 queues each,
-  each queue once a minute, so ~1 post per second per system;
+  each queue once a minute, so ~1 post per second per system; figures are
+  healthy but for one post in 200, which breaches (automatic trouble);
 - 2 monitoring integrations sending generic alerts, ~1 per second each, from
   a pool of 40 keys: new keys declare incidents (each pages the sink), repeats
   deduplicate, one in ten resolves its key;
@@ -83,6 +84,7 @@ django.setup()
 import aiohttp  # noqa: E402
 from benchlib import ensure_database, report  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db.models import Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from escalations.alerts import integration_create  # noqa: E402
@@ -106,6 +108,8 @@ from vendors.models import Queue, Vendor  # noqa: E402
 SECONDS = float(os.environ.get("BENCH_LOAD_SECONDS", "600"))
 SCALE = float(os.environ.get("BENCH_LOAD_SCALE", "1"))
 WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))
+# 1: websockets on a uvicorn process of their own (the proxy routes /ws/ there).
+REALTIME = os.environ.get("BENCH_REALTIME_PROCESS", "0") == "1"
 LOG_DIR = ROOT / os.environ["TSCC_VAR_DIR"]
 DATABASE_URL = os.environ["DATABASE_URL"]
 TIMEOUT = aiohttp.ClientTimeout(total=30)
@@ -127,6 +131,7 @@ ROOM_POSTERS = 2
 CHAT_EVERY = 4.0
 VENDOR_QUEUES = 60 * SNAPSHOT_POSTERS  # each poster: 60 queues, one a second
 ALERT_KEYS = 40
+TROUBLED = 0.005  # one post in 200 breaches its queue's SLA (opens or updates trouble)
 
 
 # --- Setup (synchronous, Django) ---------------------------------------------------
@@ -139,7 +144,10 @@ def seed(sink: Sink) -> dict:
         call_command("seed_demo", force=True, verbosity=0)
     # Earlier runs' incidents (war rooms, alerts) are closed, so every run
     # starts from the demo's open incidents plus its own.
-    Incident.objects.filter(title__startswith="Load ").exclude(state="closed").update(
+    earlier = Incident.objects.filter(
+        Q(title__startswith="Load ") | Q(vendor_impacts__vendor__code="load-vendor")
+    )
+    Incident.objects.filter(id__in=earlier.values("id")).exclude(state="closed").update(
         state="closed"
     )
     managers = users("load-mgr", max(BROWSERS, ROOMS * ROOM_POSTERS), Role.OPS_MANAGER)
@@ -231,6 +239,7 @@ class Recorder:
         self.samples: dict[str, list[float]] = defaultdict(list)  # op -> ms
         self.errors: dict[str, list[str]] = defaultdict(list)
         self.started = time.monotonic()
+        self.wall_start = time.time()
         self.stop_at = self.started + SECONDS
 
     @property
@@ -334,6 +343,28 @@ async def api_client(rec: Recorder, base: str, secret: str, open_ids: list[int])
             await pause(1, 3)
 
 
+def figures(queue: int, *, troubled: bool) -> dict:
+    """A queue's figures this minute: healthy (attainment above the 95 %
+    target, outflow keeping up), or, when `troubled`, breaching."""
+    healthy = {
+        "backlog": random.randint(50, 150),
+        "inflow_per_hour": 300,
+        "outflow_per_hour": random.randint(300, 360),
+        "oldest_item_minutes": random.randint(1, 10),
+        "sla_attainment": round(random.uniform(96, 99.9), 1),
+        "staffed_headcount": random.randint(18, 20),
+    }
+    if troubled:
+        healthy.update(
+            backlog=900, outflow_per_hour=150, oldest_item_minutes=45, sla_attainment=82.0
+        )
+    return {
+        "queue_id": queue,
+        "taken_at": timezone.now().replace(second=0, microsecond=0).isoformat(),
+        **healthy,
+    }
+
+
 async def snapshot_poster(rec: Recorder, base: str, secret: str, queues: list[int]) -> None:
     """A vendor's system: each of its queues' figures once a minute (the
     API keeps one snapshot per queue and minute), spread over the minute."""
@@ -351,16 +382,7 @@ async def snapshot_poster(rec: Recorder, base: str, secret: str, queues: list[in
                 s,
                 "POST",
                 "/api/v1/vendors/snapshots/",
-                json={
-                    "queue_id": queue,
-                    "taken_at": timezone.now().replace(second=0, microsecond=0).isoformat(),
-                    "backlog": random.randint(50, 400),
-                    "inflow_per_hour": 300,
-                    "outflow_per_hour": random.randint(250, 400),
-                    "oldest_item_minutes": random.randint(1, 20),
-                    "sla_attainment": round(random.uniform(92, 99.9), 1),
-                    "staffed_headcount": random.randint(15, 20),
-                },
+                json=figures(queue, troubled=random.random() < TROUBLED),
                 expected=(201, 409),  # 409: posted twice within a minute (a slow loop)
             )
             await pause(every * 0.8, every * 1.2)
@@ -389,10 +411,10 @@ async def alert_source(rec: Recorder, base: str, integration: tuple[int, str], k
             await pause(0.7, 1.3)
 
 
-async def war_room(rec: Recorder, base: str, room: tuple[int, int], seeds: dict, k: int) -> dict:
+async def war_room(rec: Recorder, ws_base: str, room: tuple[int, int], seeds: dict, k: int) -> dict:
     incident_id, since = room
-    uri = base.replace("http", "ws", 1) + f"/ws/incidents/{incident_id}/"
-    origin = base
+    uri = ws_base.replace("http", "ws", 1) + f"/ws/incidents/{incident_id}/"
+    origin = ws_base
     members = [RoomClient(uri, origin, c, since, MARK) for c in seeds["member_cookies"]]
     cookies = seeds["manager_cookies"][k * ROOM_POSTERS : (k + 1) * ROOM_POSTERS]
     posters = [RoomClient(uri, origin, c, since, MARK) for c in cookies]
@@ -400,7 +422,9 @@ async def war_room(rec: Recorder, base: str, room: tuple[int, int], seeds: dict,
     sent: dict[int, float] = {}
     marker = k * 1_000_000
     unsent = 0
-    await asyncio.sleep(5)  # joins
+    deadline = time.monotonic() + 60  # the joins: every poster synced before posting
+    while not all(p.synced for p in posters) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
     while rec.running:
         for poster in posters:
             marker += 1
@@ -416,14 +440,16 @@ async def war_room(rec: Recorder, base: str, room: tuple[int, int], seeds: dict,
     for task in tasks:
         task.cancel()
     delays, missing = [], 0
-    for member in members:
-        for m, t in sent.items():
-            if m in member.markers:
-                delays.append((member.markers[m] - t) * 1000)
-            else:
-                missing += 1
+    per_message = []  # (seconds into the run, first arrival ms, last arrival ms)
+    for m, t in sent.items():
+        got = [(member.markers[m] - t) * 1000 for member in members if m in member.markers]
+        missing += len(members) - len(got)
+        delays += got
+        if got:
+            per_message.append((round(t - rec.wall_start, 1), round(min(got)), round(max(got))))
     return {
         "delays": delays,
+        "per_message": per_message,
         "missing": missing,
         "duplicates": sum(m.duplicates for m in members),
         "out_of_order": sum(m.out_of_order for m in members),
@@ -478,8 +504,10 @@ def machine_busy() -> float:
 
 
 def cpu_now(stack: Stack, redis: RedisServer) -> dict[str, float]:
+    realtime = {"realtime (uvicorn)": group_cpu(stack.realtime.pid)} if stack.realtime else {}
     return {
         "web (uvicorn)": group_cpu(stack.web.pid),
+        **realtime,
         "Celery worker": group_cpu(stack.worker.pid),
         "beat": group_cpu(stack.beat.pid),
         "PostgreSQL": comm_cpu("postgres"),
@@ -514,7 +542,8 @@ def markdown(rec: Recorder, rooms: list[dict], cpu: list[dict], sink: Sink, elap
     lines = [
         f"Mixed load for {elapsed:.0f} s (scale {SCALE:g}: {BROWSERS} browsers, {API_CLIENTS} API "
         f"clients, {SNAPSHOT_POSTERS} snapshot posters, {ALERT_SOURCES} alert sources, "
-        f"{ROOMS} war rooms × {ROOM_MEMBERS} members; uvicorn × {WEB_WORKERS})",
+        f"{ROOMS} war rooms × {ROOM_MEMBERS} members; uvicorn × {WEB_WORKERS}"
+        + ("; websockets on a process of their own)" if REALTIME else ")"),
         "",
         "| operation | requests | per second | errors | p50 ms | p99 ms | max ms |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -545,10 +574,16 @@ def markdown(rec: Recorder, rooms: list[dict], cpu: list[dict], sink: Sink, elap
         f"{sum(r['duplicates'] for r in rooms)} duplicated, "
         f"{sum(r['out_of_order'] for r in rooms)} out of order, "
         f"{sum(r['reconnects'] for r in rooms)} reconnects, "
-        f"{sum(r['unsent'] for r in rooms)} posts not sent (poster disconnected); "
+        f"{sum(r['unsent'] for r in rooms)} posts not sent (poster not connected); "
         f"pages delivered to the sink: "
         f"{len(sink.counts())} ({sum(sink.counts().values()) - len(sink.counts())} repeats)."
     )
+    slowest = sorted((m for r in rooms for m in r["per_message"]), key=lambda m: -m[2])[:5]
+    if slowest:
+        lines.append(
+            "Slowest chat messages (s into the run: first member ms / last member ms): "
+            + ", ".join(f"{at:.0f} s: {first}/{last}" for at, first, last in slowest)
+        )
     kinds = defaultdict(int)
     for op, errors in rec.errors.items():
         for e in errors:
@@ -619,7 +654,7 @@ async def drive(stack: Stack, redis: RedisServer, seeds: dict) -> tuple:
     cpu: list[dict] = []
     sampler = asyncio.create_task(sample_cpu(rec, stack, redis, cpu))
     rooms = [
-        asyncio.create_task(war_room(rec, base, room, seeds, k))
+        asyncio.create_task(war_room(rec, f"http://127.0.0.1:{stack.ws_port}", room, seeds, k))
         for k, room in enumerate(seeds["rooms"])
     ]
     managers = seeds["manager_cookies"]
@@ -646,7 +681,7 @@ def main() -> None:
     redis.start()
     sink = Sink()
     seeds = seed(sink)
-    stack = Stack("load", LOG_DIR, DATABASE_URL, web_workers=WEB_WORKERS)
+    stack = Stack("load", LOG_DIR, DATABASE_URL, web_workers=WEB_WORKERS, realtime=REALTIME)
     try:
         stack.start()
         time.sleep(3)

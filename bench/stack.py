@@ -120,29 +120,40 @@ class Stack:
         *,
         web_workers: int = 1,
         concurrency: int = 2,
+        realtime: bool = False,
     ) -> None:
         self.tag, self.log_dir = tag, log_dir
         self.env = {"DATABASE_URL": database_url}
         self.web_workers, self.concurrency = web_workers, concurrency
         self.port = free_port()
-        self.web = self.worker = self.beat = None
+        # realtime: websockets get a uvicorn process of their own on ws_port
+        # (as a proxy routing /ws/ there would), so page rendering on the
+        # web processes' threads never holds their event loop back.
+        self.ws_port = free_port() if realtime else self.port
+        self.web = self.worker = self.beat = self.realtime = None
 
     def log(self, name: str) -> Path:
         return self.log_dir / f"{self.tag}-{name}.log"
 
-    def start_web(self) -> None:
-        workers = ("--workers", str(self.web_workers)) if self.web_workers > 1 else ()
-        self.web = spawn(
+    def _uvicorn(self, name: str, port: int, workers: int) -> subprocess.Popen:
+        many = ("--workers", str(workers)) if workers > 1 else ()
+        proc = spawn(
             "uvicorn",
             [
                 *(sys.executable, "-m", "uvicorn", "tscc.asgi:application"),
-                *("--host", "127.0.0.1", "--port", str(self.port), *workers),
+                *("--host", "127.0.0.1", "--port", str(port), *many),
                 *("--lifespan", "off", "--log-level", "warning", "--ws", "websockets-sansio"),
             ],
-            self.log("web"),
+            self.log(name),
             self.env,
         )
-        wait_port(self.port, self.web, 60, "uvicorn")
+        wait_port(port, proc, 60, f"uvicorn ({name})")
+        return proc
+
+    def start_web(self) -> None:
+        self.web = self._uvicorn("web", self.port, self.web_workers)
+        if self.ws_port != self.port:
+            self.realtime = self._uvicorn("realtime", self.ws_port, 1)
 
     def start_worker(self) -> None:
         from django.conf import settings
@@ -179,7 +190,7 @@ class Stack:
         self.start_beat()
 
     def stop(self) -> None:
-        for proc in (self.web, self.worker, self.beat):
+        for proc in (self.web, self.realtime, self.worker, self.beat):
             kill_group(proc, signal.SIGTERM, wait=12)
 
     def revive(self) -> list[str]:
@@ -273,11 +284,15 @@ SYNC = re.compile(r'id="room-sync"[^>]*data-seq="(\d+)"')
 ERROR = re.compile(r'id="room-error"[^>]*data-code="([a-z_]+)"')
 SEQ = re.compile(r'id="ev-(\d+)"')
 MARK = re.compile(r"MARK(\d+)K")  # a marker in a chat text: its arrival is timed
+PING_EVERY = 25.0  # seconds, as the page does (static/tscc/js/warroom.js): keeps presence
 
 
 class RoomClient:
-    """A war-room socket that reconnects (jittered backoff) and resumes from
-    the last contiguous sequence it holds; records every event's arrival."""
+    """A war-room socket that reconnects (jittered backoff), resumes from
+    the last contiguous sequence it holds and pings as the page does (without
+    pings a member stops counting as present after 90 s, and the room's
+    broadcasts go out bare: every member then reads each event from the
+    database); records every event's arrival."""
 
     def __init__(
         self, uri: str, origin: str, cookie: str, since: int, mark: re.Pattern = MARK
@@ -312,11 +327,15 @@ class RoomClient:
                 ) as ws:
                     self.ws = ws
                     await ws.send(json.dumps({"type": "resume", "last_seq": self.high}))
-                    async for frame in ws:
-                        if isinstance(frame, str):
-                            self.handle(frame)
-                            if self.synced:
-                                backoff = 0.5
+                    pinger = asyncio.create_task(self.ping(ws))
+                    try:
+                        async for frame in ws:
+                            if isinstance(frame, str):
+                                self.handle(frame)
+                                if self.synced:
+                                    backoff = 0.5
+                    finally:
+                        pinger.cancel()
             except Exception as exc:  # refused, reset, closed: reconnect
                 if not self.stopping:
                     self.errors.append(type(exc).__name__)
@@ -327,6 +346,12 @@ class RoomClient:
             self.closes.append(time.time())
             await asyncio.sleep(random.uniform(0.1, backoff))
             backoff = min(2.0, backoff * 2)
+
+    async def ping(self, ws) -> None:
+        with contextlib.suppress(Exception):  # closed: the reader reconnects
+            while True:
+                await asyncio.sleep(PING_EVERY)
+                await ws.send('{"type":"ping"}')
 
     def handle(self, frame: str) -> None:
         now = time.time()
