@@ -1,6 +1,6 @@
 """Error pages: the API's 404 is JSON like the rest of the API, and a
-database that cannot be reached answers 503 with Retry-After (the request may
-be retried), not 500 (a bug).
+database or Redis that cannot be reached answers 503 with Retry-After (the
+request may be retried), not 500 (a bug).
 
 Django calls handler500 inside the `except` of the uncaught exception, so
 `sys.exc_info()` tells what failed, wherever it was raised (a view, or a
@@ -15,6 +15,8 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
 from django.views import defaults
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 API_PREFIX = "/api/"
 RETRY_AFTER_SECONDS = 10
@@ -25,10 +27,13 @@ def _is_api(request: HttpRequest) -> bool:
 
 
 def database_unreachable(exc: BaseException | None) -> bool:
-    """A lost or refused connection (OperationalError, InterfaceError for a
-    closed one), not an integrity or data error, which are bugs."""
+    """A lost or refused connection to PostgreSQL (OperationalError,
+    InterfaceError for a closed one) or Redis (throttles, cache, the channel
+    layer), not an integrity or data error, which are bugs."""
     while exc is not None:
-        if isinstance(exc, OperationalError | InterfaceError):
+        if isinstance(
+            exc, OperationalError | InterfaceError | RedisConnectionError | RedisTimeoutError
+        ):
             return True
         exc = exc.__cause__ or exc.__context__
     return False
@@ -46,7 +51,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
             response = JsonResponse(
                 {
                     "code": "unavailable",
-                    "detail": "The database cannot be reached; retry shortly.",
+                    "detail": "A service TSCC needs cannot be reached; retry shortly.",
                 },
                 status=503,
             )

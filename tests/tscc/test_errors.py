@@ -8,6 +8,8 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connections
 from django.test import Client
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from tests.processes import free_port
 from tscc.errors import RETRY_AFTER_SECONDS, database_unreachable
@@ -43,6 +45,8 @@ def test_only_a_lost_connection_counts_as_the_database_being_unreachable():
             raise RuntimeError("while saving") from lost
     except RuntimeError as wrapped:
         assert database_unreachable(wrapped)
+    assert database_unreachable(RedisConnectionError("Connection refused"))
+    assert database_unreachable(RedisTimeoutError("Timeout reading from socket"))
     assert not database_unreachable(IntegrityError("duplicate key"))
     assert not database_unreachable(DatabaseError("value too long"))
     assert not database_unreachable(None)

@@ -6,7 +6,7 @@ fuzzing in `make fuzz`) meet no status the schema does not list.
   input: field errors, or the project's {code, detail, fields});
 - 404 on every operation with an id in its path (missing, or not yours);
 - 415 on every operation with a body (a content type it does not parse);
-- 503 with Retry-After everywhere (the database cannot be reached; retry).
+- 503 with Retry-After everywhere (PostgreSQL or Redis cannot be reached; retry).
 
 Operations that describe a status themselves keep their own description.
 """
@@ -57,7 +57,7 @@ def add_common_errors(result, generator, request, public):
             responses.setdefault(
                 "503",
                 _error(
-                    "The database cannot be reached; retry after the seconds in Retry-After.",
+                    "PostgreSQL or Redis cannot be reached; retry after Retry-After seconds.",
                     headers={"Retry-After": {"schema": {"type": "integer"}}},
                 ),
             )
