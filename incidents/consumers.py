@@ -45,15 +45,6 @@ PRESENCE_COALESCE = 0.3  # seconds
 # loop does not drop them; tests wait for them).
 PENDING_PRESENCE: set[asyncio.Task] = set()
 RECHECKS: set[asyncio.Task] = set()  # background access re-checks under way
-# An event that arrives ahead of a missing one waits this long for it before
-# the gap is filled from the database. Two writers in two processes commit
-# N and N+1 in order but may publish them the other way round; without the
-# wait, every member of the room read the database at once for each such
-# swap, and under a mixed load (bench/load.py) those reads queued chat behind
-# them for seconds. A message the layer really dropped costs GAP_WAIT more.
-GAP_WAIT = 0.5  # seconds
-HELD_MAX = 100  # events held at most before the gap is filled at once
-GAP_WAITS: set[asyncio.Task] = set()  # gap timers under way (tests wait for them)
 
 ERRORS = {
     "frame_too_large": _("That message is too large for the room (at most 8 KiB)."),
@@ -166,9 +157,6 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         self.synced = False  # until the client's resume
         self.last_sent = 0
         self.pending_max = 0  # highest seq broadcast before the resume
-        self.held: dict[int, str] = {}  # seq -> frame, ahead of a missing event
-        self.gap_timer: asyncio.Task | None = None
-        self.delivering = asyncio.Lock()  # the handlers and the gap timer
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await consumer_db(warroom.presence_touch)(self.incident_id, self.user_id, self.channel_name)
@@ -177,8 +165,6 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if not hasattr(self, "group"):
             return
-        if self.gap_timer is not None:
-            self.gap_timer.cancel()
         try:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         except Exception:  # Redis down or its pool exhausted: membership expires
@@ -234,20 +220,18 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
 
     async def _resume(self, frame: dict) -> None:
         last_seq = _int(frame["last_seq"])
-        async with self.delivering:
-            frames, last, more = await consumer_db(warroom.catch_up_frames)(
-                self.incident_id, last_seq, self.lang
-            )
-            for text in frames:
-                await self.send(text_data=text)
-            self.last_sent = last
-            self.held.clear()
-            self.synced = True
-            if not more and self.pending_max > self.last_sent:
-                # Events committed while the resume was read: fetch them in order.
-                await self._fill_gap()
-            self.pending_max = 0
-            await self.send(text_data=warroom.sync_frame(self.last_sent, more=more))
+        frames, last, more = await consumer_db(warroom.catch_up_frames)(
+            self.incident_id, last_seq, self.lang
+        )
+        for text in frames:
+            await self.send(text_data=text)
+        self.last_sent = last
+        self.synced = True
+        if not more and self.pending_max > self.last_sent:
+            # Events committed while the resume was read: fetch them in order.
+            await self._fill_gap()
+        self.pending_max = 0
+        await self.send(text_data=warroom.sync_frame(self.last_sent, more=more))
 
     async def _act(self, call, **kwargs) -> None:
         """Run a service as the user, in their language; refusals become error frames."""
@@ -303,30 +287,18 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         if not await self._still_allowed(recheck_after=ACCESS_RECHECK):
             return
         seq = event["seq"]
-        async with self.delivering:
-            if not self.synced:
-                self.pending_max = max(self.pending_max, seq)
-                return
-            if seq <= self.last_sent:
-                return  # already sent (by a resume or a gap fill)
-            html = (event.get("html") or {}).get(self.lang)
-            if not html:  # a bare sequence: the database has the event
-                await self._fill_gap()
-                return
-            if seq == self.last_sent + 1:
-                await self.send(text_data=html)
-                self.last_sent = seq
-                await self._send_held()
-                return
-            # Ahead of a missing event: most often it was committed first and
-            # is on its way; wait a moment for it before asking the database.
-            self.held[seq] = html
-            if len(self.held) > HELD_MAX:
-                await self._fill_gap()
-            elif self.gap_timer is None:
-                self.gap_timer = asyncio.get_running_loop().create_task(self._gap_timeout())
-                GAP_WAITS.add(self.gap_timer)
-                self.gap_timer.add_done_callback(GAP_WAITS.discard)
+        if not self.synced:
+            self.pending_max = max(self.pending_max, seq)
+            return
+        if seq <= self.last_sent:
+            return  # already sent (by a resume or a gap fill)
+        html = (event.get("html") or {}).get(self.lang)
+        if seq == self.last_sent + 1 and html:
+            await self.send(text_data=html)
+            self.last_sent = seq
+            return
+        # A gap: a group message was dropped or arrived late; the database has it.
+        await self._fill_gap()
 
     async def room_presence(self, event: dict) -> None:
         if not await self._still_allowed(recheck_after=ACCESS_RECHECK):
@@ -378,35 +350,12 @@ class WarRoomConsumer(AsyncWebsocketConsumer):
         return True
 
     async def _fill_gap(self) -> None:
-        """Events after the last one sent, from the database (the caller
-        holds `delivering`)."""
         frames, last, _more = await consumer_db(warroom.catch_up_frames)(
             self.incident_id, self.last_sent, self.lang
         )
         for text in frames:
             await self.send(text_data=text)
         self.last_sent = last
-        await self._send_held()
-
-    async def _send_held(self) -> None:
-        """Held events that follow on now, in order; the rest keep waiting."""
-        while (html := self.held.pop(self.last_sent + 1, None)) is not None:
-            await self.send(text_data=html)
-            self.last_sent += 1
-        for seq in [s for s in self.held if s <= self.last_sent]:
-            del self.held[seq]
-        if not self.held and self.gap_timer is not None:
-            if self.gap_timer is not asyncio.current_task():
-                self.gap_timer.cancel()
-            self.gap_timer = None
-
-    async def _gap_timeout(self) -> None:
-        await asyncio.sleep(GAP_WAIT)
-        async with self.delivering:
-            if self.gap_timer is asyncio.current_task():
-                self.gap_timer = None
-            if self.held and not self.closing:
-                await self._fill_gap()
 
     async def _broadcast_presence(self) -> None:
         """Ask for a presence broadcast: the first asker in a window schedules

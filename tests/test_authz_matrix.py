@@ -559,13 +559,13 @@ async def _answer(tab, marker_ok: str) -> str:
 @pytest_asyncio.fixture
 async def sockets_closed(transactional_db):
     yield
-    from incidents.consumers import GAP_WAITS, PENDING_PRESENCE, RECHECKS
+    from incidents.consumers import PENDING_PRESENCE, RECHECKS
 
     while SOCKETS_OPEN:
         tab = SOCKETS_OPEN.pop()
         with contextlib.suppress(Exception):
             await tab.disconnect(timeout=2)
-    pending = PENDING_PRESENCE | RECHECKS | GAP_WAITS
+    pending = PENDING_PRESENCE | RECHECKS
     if pending:
         await asyncio.wait(list(pending), timeout=5)
 

@@ -13,7 +13,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from incidents.consumers import GAP_WAITS, PENDING_PRESENCE, RECHECKS
+from incidents.consumers import PENDING_PRESENCE, RECHECKS
 from incidents.models import TimelineEvent
 from incidents.services import incident_acknowledge, incident_add_note
 from tscc.asgi import application
@@ -33,7 +33,7 @@ async def close_every_socket(transactional_db):
         with contextlib.suppress(Exception):  # already gone
             await tab.disconnect(timeout=2)
     # Presence broadcasts scheduled by the departures end with the test too.
-    pending = PENDING_PRESENCE | RECHECKS | GAP_WAITS
+    pending = PENDING_PRESENCE | RECHECKS
     if pending:
         await asyncio.wait(list(pending), timeout=5)
 
@@ -210,65 +210,6 @@ async def test_a_dropped_group_message_is_filled_from_the_database(room, monkeyp
     assert seqs(frames) == [start + 1, start + 2]
     assert "lost" in frames[0]
     await bob.disconnect()
-
-
-async def test_events_published_out_of_order_arrive_in_order_without_reading_the_database(
-    room, monkeypatch
-):
-    """Two writers in two processes commit N and N+1 in order but may publish
-    them the other way round: N+1 waits for N (GAP_WAIT) instead of every
-    member reading the database at once."""
-    from incidents import events as incident_events
-    from incidents import warroom
-
-    start = await database_sync_to_async(last_seq)(room.incident)
-    bob, _ = await connect(room.incident.id, room.bob, resume=start)
-    published = []
-    monkeypatch.setattr(incident_events, "broadcast", lambda *a, **k: published.append((a, k)))
-    for text in ("first", "second"):
-        await database_sync_to_async(incident_add_note)(
-            actor=room.alice, incident_id=room.incident.id, text=text
-        )
-    monkeypatch.undo()
-    [(first_args, first), (second_args, second)] = [
-        p for p in published if p[0][1] == "incident.timeline_appended"
-    ]
-    reads = []
-    read = warroom.catch_up_frames
-    monkeypatch.setattr(warroom, "catch_up_frames", lambda *a: reads.append(a) or read(*a))
-    publish = database_sync_to_async(incident_events.broadcast)
-    await publish(*second_args, **second)  # N+1 first
-    await asyncio.sleep(0.1)
-    await publish(*first_args, **first)
-    frames = await events(bob, 2)
-    assert seqs(frames) == [start + 1, start + 2]
-    assert "first" in frames[0] and "second" in frames[1]
-    assert reads == []  # nobody read the database
-    later = []  # and no event twice (presence frames may come)
-    while not await bob.receive_nothing(timeout=0.8):
-        later.append(await bob.receive_from())
-    assert not [f for f in later if 'id="room-timeline"' in f]
-
-
-async def test_an_event_whose_predecessor_never_comes_is_filled_after_the_wait(room, monkeypatch):
-    from incidents.consumers import GAP_WAIT
-
-    start = await database_sync_to_async(last_seq)(room.incident)
-    bob, _ = await connect(room.incident.id, room.bob, resume=start)
-    monkeypatch.setattr("incidents.events._send", lambda *a, **k: None)  # the layer drops it
-    await database_sync_to_async(incident_add_note)(
-        actor=room.alice, incident_id=room.incident.id, text="lost"
-    )
-    monkeypatch.undo()
-    sent = asyncio.get_running_loop().time()
-    await database_sync_to_async(incident_add_note)(
-        actor=room.alice, incident_id=room.incident.id, text="next"
-    )
-    frames = await events(bob, 2)
-    waited = asyncio.get_running_loop().time() - sent
-    assert seqs(frames) == [start + 1, start + 2]
-    assert "lost" in frames[0] and "next" in frames[1]
-    assert waited >= GAP_WAIT * 0.9
 
 
 @pytest.mark.parametrize("who", ["bpo_lead", None])
