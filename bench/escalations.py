@@ -47,17 +47,13 @@ django.setup()
 from benchlib import ensure_database, report  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from stack import route_pages_to  # noqa: E402
 
 from escalations.models import (  # noqa: E402
-    ContactMethod,
     Delivery,
     Escalation,
     EscalationPolicy,
-    LevelTarget,
-    NotificationRule,
     Page,
-    PolicyLevel,
-    RoutingRule,
     Timer,
 )
 from escalations.services import policy_snapshot  # noqa: E402
@@ -154,19 +150,7 @@ def setup(sink: str) -> tuple[User, EscalationPolicy]:
     paged, _ = User.objects.get_or_create(
         username="bench-oncall", defaults={"role": Role.RESPONDER}
     )
-    ContactMethod.objects.filter(user=paged).delete()
-    NotificationRule.objects.filter(user=paged).delete()
-    ContactMethod.objects.create(user=paged, channel="webhook", address=sink)
-    for urgency in ("high", "low"):
-        NotificationRule.objects.create(
-            user=paged, channel="webhook", delay_minutes=0, urgency=urgency
-        )
-    policy, created = EscalationPolicy.objects.get_or_create(name="Bench policy")
-    if created:
-        level = PolicyLevel.objects.create(policy=policy, position=0, wait_minutes=60)
-        LevelTarget.objects.create(level=level, kind="user", user=paged)
-    RoutingRule.objects.all().delete()
-    RoutingRule.objects.create(policy=policy, position=0)
+    policy = route_pages_to(paged, sink, "Bench policy")
     year = timezone.now().year
     highest = (
         Incident.objects.filter(year=year)

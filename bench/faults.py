@@ -82,7 +82,17 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tscc_b
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 
 
-from stack import RedisServer, RoomClient, Sink, Stack, free_port, kill_group, session_cookie, users  # noqa: E402
+from stack import (  # noqa: E402
+    RedisServer,
+    RoomClient,
+    Sink,
+    Stack,
+    free_port,
+    kill_group,
+    route_pages_to,
+    session_cookie,
+    users,
+)
 
 REDIS_PORT = free_port()
 os.environ["REDIS_URL"] = f"redis://127.0.0.1:{REDIS_PORT}/0"
@@ -98,15 +108,10 @@ from django.db.models import Count  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from escalations.models import (  # noqa: E402
-    ContactMethod,
     Delivery,
     Escalation,
     EscalationPolicy,
-    LevelTarget,
-    NotificationRule,
     Page,
-    PolicyLevel,
-    RoutingRule,
     Timer,
 )
 from escalations.services import policy_snapshot  # noqa: E402
@@ -161,19 +166,7 @@ def setup_world() -> World:
     paged, _ = User.objects.get_or_create(
         username="faults-oncall", defaults={"role": Role.RESPONDER}
     )
-    ContactMethod.objects.filter(user=paged).delete()
-    NotificationRule.objects.filter(user=paged).delete()
-    ContactMethod.objects.create(user=paged, channel="webhook", address=SINK.url)
-    for urgency in ("high", "low"):
-        NotificationRule.objects.create(
-            user=paged, channel="webhook", delay_minutes=0, urgency=urgency
-        )
-    policy, created = EscalationPolicy.objects.get_or_create(name="Faults policy")
-    if created:
-        level = PolicyLevel.objects.create(policy=policy, position=0, wait_minutes=60)
-        LevelTarget.objects.create(level=level, kind="user", user=paged)
-    RoutingRule.objects.all().delete()
-    RoutingRule.objects.create(policy=policy, position=0)
+    policy = route_pages_to(paged, SINK.url, "Faults policy")
     year = timezone.now().year
     highest = (
         Incident.objects.filter(year=year)

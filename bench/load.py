@@ -69,6 +69,7 @@ from stack import (  # noqa: E402
     Sink,
     Stack,
     free_port,
+    route_pages_to,
     session_cookie,
     users,
 )
@@ -88,14 +89,6 @@ from django.db.models import Q  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from escalations.alerts import integration_create  # noqa: E402
-from escalations.models import (  # noqa: E402
-    ContactMethod,
-    EscalationPolicy,
-    LevelTarget,
-    NotificationRule,
-    PolicyLevel,
-    RoutingRule,
-)
 from incidents.domain.severity import ImpactAnswers  # noqa: E402
 from incidents.models import Category, Incident  # noqa: E402
 from incidents.services import Declaration, incident_declare  # noqa: E402
@@ -155,19 +148,7 @@ def seed(sink: Sink) -> dict:
     paged = users("load-oncall", 1, Role.RESPONDER)[0]
 
     # Every declaration (alerts included) pages one responder at the sink.
-    ContactMethod.objects.filter(user=paged).delete()
-    NotificationRule.objects.filter(user=paged).delete()
-    ContactMethod.objects.create(user=paged, channel="webhook", address=sink.url)
-    for urgency in ("high", "low"):
-        NotificationRule.objects.create(
-            user=paged, channel="webhook", delay_minutes=0, urgency=urgency
-        )
-    policy, created = EscalationPolicy.objects.get_or_create(name="Load policy")
-    if created:
-        level = PolicyLevel.objects.create(policy=policy, position=0, wait_minutes=60)
-        LevelTarget.objects.create(level=level, kind="user", user=paged)
-    RoutingRule.objects.all().delete()
-    RoutingRule.objects.create(policy=policy, position=0)
+    route_pages_to(paged, sink.url, "Load policy")
 
     category = Category.objects.get(code="tooling_outage")
     rooms = [

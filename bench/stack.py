@@ -392,6 +392,38 @@ class RoomClient:
                 await self.ws.close()
 
 
+# --- Paging ----------------------------------------------------------------------
+
+
+def route_pages_to(paged, url: str, policy_name: str):
+    """Every declaration pages `paged` (at once, any urgency) through a
+    one-level policy whose only routing rule matches everything; `paged`'s
+    only contact is a webhook to `url` (a Sink). Returns the policy."""
+    from escalations.models import (
+        ContactMethod,
+        EscalationPolicy,
+        LevelTarget,
+        NotificationRule,
+        PolicyLevel,
+        RoutingRule,
+    )
+
+    ContactMethod.objects.filter(user=paged).delete()
+    NotificationRule.objects.filter(user=paged).delete()
+    ContactMethod.objects.create(user=paged, channel="webhook", address=url)
+    for urgency in ("high", "low"):
+        NotificationRule.objects.create(
+            user=paged, channel="webhook", delay_minutes=0, urgency=urgency
+        )
+    policy, created = EscalationPolicy.objects.get_or_create(name=policy_name)
+    if created:
+        level = PolicyLevel.objects.create(policy=policy, position=0, wait_minutes=60)
+        LevelTarget.objects.create(level=level, kind="user", user=paged)
+    RoutingRule.objects.all().delete()
+    RoutingRule.objects.create(policy=policy, position=0)
+    return policy
+
+
 # --- People -----------------------------------------------------------------------
 
 

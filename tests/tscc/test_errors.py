@@ -5,6 +5,8 @@ real connection: the test points Django at a database that is not there
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, connections
 from django.test import Client
@@ -52,10 +54,10 @@ def test_only_a_lost_connection_counts_as_the_database_being_unreachable():
     assert not database_unreachable(None)
 
 
-@pytest.fixture
+@contextlib.contextmanager
 def database_gone():
     """The default connection points at a database that cannot be reached
-    until the test ends."""
+    (a closed port on PostgreSQL, a missing directory on SQLite), then back."""
     conn = connections["default"]
     saved = dict(conn.settings_dict)
     conn.close()
@@ -63,10 +65,12 @@ def database_gone():
         conn.settings_dict.update(HOST="127.0.0.1", PORT=str(free_port()))  # nothing listens
     else:
         conn.settings_dict["NAME"] = "/nonexistent-tscc-dir/gone.sqlite3"
-    yield
-    conn.close()
-    conn.settings_dict.clear()
-    conn.settings_dict.update(saved)
+    try:
+        yield
+    finally:
+        conn.close()
+        conn.settings_dict.clear()
+        conn.settings_dict.update(saved)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -77,14 +81,7 @@ def test_database_unreachable_answers_503_with_retry_after(make_user):
     api = Client(raise_request_exception=False)
     assert browser.get("/incidents/").status_code == 200
 
-    conn = connections["default"]
-    saved = dict(conn.settings_dict)
-    conn.close()
-    if conn.vendor == "postgresql":
-        conn.settings_dict.update(HOST="127.0.0.1", PORT=str(free_port()))  # nothing listens
-    else:
-        conn.settings_dict["NAME"] = "/nonexistent-tscc-dir/gone.sqlite3"
-    try:
+    with database_gone():
         answer = api.get("/api/v1/incidents/", HTTP_AUTHORIZATION="Bearer tscc_not-checked")
         assert answer.status_code == 503
         assert answer["Retry-After"] == str(RETRY_AFTER_SECONDS)
@@ -95,10 +92,6 @@ def test_database_unreachable_answers_503_with_retry_after(make_user):
         assert page["Retry-After"] == str(RETRY_AFTER_SECONDS)
         text = page.content.decode()
         assert "Temporarily unavailable" in text and "暂时无法访问" in text
-    finally:
-        conn.close()
-        conn.settings_dict.clear()
-        conn.settings_dict.update(saved)
 
     # Back: the same session and requests work again, no restart.
     assert browser.get("/incidents/").status_code == 200
