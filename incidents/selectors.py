@@ -239,6 +239,11 @@ def timeline_latest(*, incident: Incident, limit: int) -> QuerySet:
     )
 
 
+def timeline_decisions(*, incident: Incident) -> QuerySet:
+    """The decision log, oldest first."""
+    return timeline_list(incident=incident).filter(kind=TimelineEvent.Kind.DECISION)
+
+
 def incident_key_facts(*, incident: Incident) -> list[TimelineEvent]:
     """Pinned facts still pinned, oldest first (pins and unpins are events)."""
     events = list(

@@ -14,6 +14,7 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import gettext as _
 from django.views import defaults
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -41,7 +42,7 @@ def database_unreachable(exc: BaseException | None) -> bool:
 
 def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if _is_api(request):
-        return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        return JsonResponse({"code": "not_found", "detail": _("Not found.")}, status=404)
     return defaults.page_not_found(request, exception)
 
 
@@ -51,7 +52,7 @@ def server_error(request: HttpRequest) -> HttpResponse:
             response = JsonResponse(
                 {
                     "code": "unavailable",
-                    "detail": "A service TSCC needs cannot be reached; retry shortly.",
+                    "detail": _("A service TSCC needs cannot be reached; retry shortly."),
                 },
                 status=503,
             )
@@ -61,5 +62,5 @@ def server_error(request: HttpRequest) -> HttpResponse:
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     if _is_api(request):
-        return JsonResponse({"code": "server_error", "detail": "Server error."}, status=500)
+        return JsonResponse({"code": "server_error", "detail": _("Server error.")}, status=500)
     return defaults.server_error(request)

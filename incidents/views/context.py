@@ -28,7 +28,6 @@ from incidents.models import (
     Incident,
     IncidentRole,
     SeverityAssessment,
-    TimelineEvent,
 )
 from incidents.views.explain import explain
 
@@ -98,9 +97,7 @@ def incident_page_context(request, incident: Incident, forms: dict | None = None
         "timeline_truncated": truncated,
         "timeline_page": TIMELINE_PAGE,
         "key_facts": selectors.incident_key_facts(incident=incident),
-        "decisions": list(
-            selectors.timeline_list(incident=incident).filter(kind=TimelineEvent.Kind.DECISION)
-        ),
+        "decisions": list(selectors.timeline_decisions(incident=incident)),
         "tasks": list(selectors.incident_tasks(incident=incident)),
         "updates": list(selectors.incident_status_updates(incident=incident)[:20]),
         "reports": reports,

@@ -109,9 +109,12 @@ async def test_two_participants_see_each_others_messages_in_order(room):
     await send(alice, type="chat", text="first from alice")
     first = await events(bob, 1)  # bob replies to what he has seen
     await send(bob, type="chat", text="then bob", reply_to=start + 1)
+    # Alice answers once she has seen Bob (two sockets racing would commit
+    # in either order).
+    seen_by_alice = await events(alice, 2)
     await send(alice, type="chat", text="and alice again")
 
-    seen_by_alice = await events(alice, 3)
+    seen_by_alice += await events(alice, 1)
     seen_by_bob = first + await events(bob, 2)
     assert seqs(seen_by_alice) == seqs(seen_by_bob) == [start + 1, start + 2, start + 3]
     assert "first from alice" in seen_by_bob[0]
