@@ -108,3 +108,22 @@ def test_least_busy_thread_is_chosen():
 def test_at_least_one_thread():
     with pytest.raises(ValueError):
         PooledASGIHandler(threads=0)
+
+
+def test_the_middleware_chain_runs_in_one_hop_on_the_request_thread():
+    # Loaded in sync mode: no sync_to_async per middleware (tscc/asgihandler.py).
+    app = PooledASGIHandler(threads=1)
+    assert not asyncio.iscoroutinefunction(app._middleware_chain)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_pages_work_through_the_sync_chain(seen):
+    app = PooledASGIHandler(threads=2)
+    try:
+        status, body = asyncio.run(_get(app, "/login/"))
+        assert status == 200
+        assert b"csrfmiddlewaretoken" in body  # CSRF middleware and the template ran
+        status, _body = asyncio.run(_get(app, "/incidents/"))
+        assert status == 302  # the auth middleware sent the anonymous visitor to log in
+    finally:
+        app.close_connections()
