@@ -26,21 +26,67 @@ bench machine (half of a snapshot post). Every view here is synchronous,
 so the chain is loaded in sync mode and called once on the request's
 thread, as a WSGI server would; reading the body and sending the response
 stay on the event loop.
+
+Direct routes (settings.ASGI_DIRECT_ROUTES, path -> DirectRoute): a hot
+endpoint that answers without the middleware chain, URL resolution and
+DRF, for requests its `wants` accepts from the headers alone (the vendor
+token's snapshot post: vendors/api/ingest.py). It still gets a real Django
+request and gives a real response: the host is validated as Django does,
+plain HTTP under SECURE_SSL_REDIRECT, a body over
+DATA_UPLOAD_MAX_MEMORY_SIZE and anything the route declines (None) go
+through the full stack instead; the language comes from LocaleMiddleware;
+Security, X-Frame-Options and Locale headers are added by those
+middlewares' own process_response; an uncaught exception takes Django's
+handler500 (503 for an unreachable database or Redis), and 4xx/5xx are
+logged as Django logs them. Connections open and close with Django's
+request_started / request_finished signals on the same pooled thread.
 """
 
 from __future__ import annotations
 
+import io
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from asgiref.sync import ThreadSensitiveContext, sync_to_async
-from django.core.handlers.asgi import ASGIHandler
+from django.conf import settings
+from django.core import signals
+from django.core.exceptions import DisallowedHost
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.core.handlers.exception import response_for_exception
+from django.http import HttpRequest, HttpResponse
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.locale import LocaleMiddleware
+from django.middleware.security import SecurityMiddleware
+from django.urls import set_script_prefix, set_urlconf
+from django.utils.log import log_response
+from django.utils.module_loading import import_string
 
 DEFAULT_THREADS = 8
 
 
+@dataclass(frozen=True)
+class DirectRoute:
+    """`respond(request)` answers `methods` on one path for requests whose
+    headers (lower-case names, bytes, as ASGI gives them) `wants`; it runs
+    on the request's pooled thread and may return None to hand the request
+    to the full stack."""
+
+    methods: Iterable[str]
+    wants: Callable[[dict[bytes, bytes]], bool]
+    respond: Callable[[HttpRequest], HttpResponse | None]
+
+
+def _not_called(request):  # get_response of the middlewares used one by one
+    raise AssertionError("direct routes call the middlewares' hooks, not the chain")
+
+
 class PooledASGIHandler(ASGIHandler):
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(
+        self, threads: int | None = None, direct_routes: dict[str, DirectRoute] | None = None
+    ) -> None:
         super().__init__()
         # The chain as WSGI runs it (see the module docstring).
         self.load_middleware(is_async=False)
@@ -53,6 +99,15 @@ class PooledASGIHandler(ASGIHandler):
             for n in range(threads)
         ]
         self.in_flight = [0] * threads
+        if direct_routes is None:
+            direct_routes = {
+                path: import_string(route) if isinstance(route, str) else route
+                for path, route in getattr(settings, "ASGI_DIRECT_ROUTES", {}).items()
+            }
+        self.direct_routes = direct_routes
+        self._locale = LocaleMiddleware(_not_called)
+        self._xframe = XFrameOptionsMiddleware(_not_called)
+        self._security = SecurityMiddleware(_not_called)
 
     def close_connections(self, timeout: float = 10) -> None:
         """Close the database connections the pool's threads hold (a test
@@ -78,9 +133,84 @@ class PooledASGIHandler(ASGIHandler):
         self.in_flight[n] += 1
         try:
             async with ThreadSensitiveContext(executor=self.executors[n]):
-                await self.handle(scope, receive, send)
+                route = self._direct_route(scope)
+                if route is None:
+                    await self.handle(scope, receive, send)
+                else:
+                    await self.handle_direct(route, scope, receive, send)
         finally:
             self.in_flight[n] -= 1
+
+    # --- direct routes ----------------------------------------------------------
+
+    def _direct_route(self, scope) -> DirectRoute | None:
+        route = self.direct_routes.get(scope["path"])
+        if route is None or scope["method"] not in route.methods:
+            return None
+        headers = dict(scope.get("headers") or ())
+        length = headers.get(b"content-length", b"0")
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if not length.isdigit() or (limit is not None and int(length) > limit):
+            return None  # the full stack answers an oversized body
+        return route if route.wants(headers) else None
+
+    async def handle_direct(self, route: DirectRoute, scope, receive, send) -> None:
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client went away (RequestAborted in Django's handler)
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        response = await sync_to_async(self._direct_response, thread_sensitive=True)(
+            route, scope, body
+        )
+        if response is None:
+            await self.handle(scope, _replaying(body, receive), send)
+            return
+        await self.send_response(response, send)
+        await sync_to_async(response.close, thread_sensitive=True)()
+
+    def _direct_response(self, route: DirectRoute, scope, body: bytes) -> HttpResponse | None:
+        set_script_prefix(get_script_prefix(scope))
+        request = self.request_class(scope, io.BytesIO(body))
+        try:
+            request.get_host()
+        except DisallowedHost:
+            return None  # Django's 400 and its log
+        if settings.SECURE_SSL_REDIRECT and not request.is_secure():
+            return None  # SecurityMiddleware's redirect
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        set_urlconf(settings.ROOT_URLCONF)
+        try:
+            self._locale.process_request(request)
+            response = route.respond(request)
+        except Exception as exc:  # what convert_exception_to_response does
+            response = response_for_exception(request, exc)
+        if response is None:
+            signals.request_finished.send(sender=self.__class__)
+            return None
+        response = self._xframe.process_response(request, response)
+        response = self._locale.process_response(request, response)
+        response = self._security.process_response(request, response)
+        response._resource_closers.append(request.close)
+        if response.status_code >= 400:
+            log_response(
+                "%s: %s", response.reason_phrase, request.path, response=response, request=request
+            )
+        return response
+
+
+def _replaying(body: bytes, receive):
+    """`receive` with the body already read given back first."""
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def replay():
+        return pending.pop() if pending else await receive()
+
+    return replay
 
 
 def get_pooled_asgi_application() -> PooledASGIHandler:

@@ -102,6 +102,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "tscc.urls"
 ASGI_APPLICATION = "tscc.asgi.application"
+# Hot endpoints answered without the middleware chain and DRF for the
+# requests they take (tscc/asgihandler.py): a vendor token's snapshot post.
+ASGI_DIRECT_ROUTES = {"/api/v1/vendors/snapshots/": "vendors.api.ingest.route"}
 WSGI_APPLICATION = None
 
 TEMPLATES = [

@@ -170,26 +170,28 @@ class VendorTokenThrottle(BaseThrottle):
 
     scope = "vendor_token"
 
-    def rate(self) -> tuple[int, int]:
-        rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
-        return parse_rate(rates.get(self.scope) or DEFAULT_RATES[self.scope])
-
     def allow_request(self, request, view) -> bool:
         token = vendor_token_of(request)
         if token is None:
             return True
-        limit, period = self.rate()
-        now = time.time()
-        window = int(now // period)
-        # By the secret's hash, not the id: ids can come back (a rolled-back
-        # insert on SQLite), a hash cannot.
-        key = f"throttle:{self.scope}:{token.key_hash[:24]}:{window}"
-        count = count_hit(key, period + 1)
-        self._wait = (window + 1) * period - now
-        return count <= limit
+        self._wait = token_throttle_wait(token, self.scope)
+        return self._wait is None
 
     def wait(self) -> float | None:
         return getattr(self, "_wait", None)
+
+
+def token_throttle_wait(token, scope: str) -> float | None:
+    """Count one request of `token` in `scope`'s current window: None when
+    it may go on, else the seconds until the window ends."""
+    rates = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {})
+    limit, period = parse_rate(rates.get(scope) or DEFAULT_RATES[scope])
+    now = time.time()
+    window = int(now // period)
+    # By the secret's hash, not the id: ids can come back (a rolled-back
+    # insert on SQLite), a hash cannot.
+    count = count_hit(f"throttle:{scope}:{token.key_hash[:24]}:{window}", period + 1)
+    return None if count <= limit else (window + 1) * period - now
 
 
 class VendorTokenBulkThrottle(VendorTokenThrottle):

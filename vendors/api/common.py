@@ -21,14 +21,16 @@ from rest_framework.views import APIView
 from tscc.api.auth import ApiTokenAuthentication
 from tscc.api.pagination import PAGE_PARAMETERS, CursorPage, paginated  # noqa: F401 - re-exported
 from tscc.exceptions import InvalidInput, NotAllowed
+from vendors import services
 from vendors.api.auth import (
     PeopleRateThrottle,
     VendorTokenAuthentication,
     VendorTokenThrottle,
     actor_of,
 )
-from vendors.api.serializers import VendorErrorOutputSerializer
+from vendors.api.serializers import VendorErrorOutputSerializer, snapshot_output
 from vendors.exceptions import NotFound as VendorNotFound
+from vendors.models import QueueSnapshot
 from vendors.services.common import NOT_FOUND as NOT_FOUND_MESSAGES
 
 MANAGE = "vendors.manage"
@@ -73,10 +75,30 @@ def parse(serializer_class, data, *, partial: bool = False) -> dict:
 
 def body_object(request) -> dict:
     """The JSON body, which must be an object."""
-    data = request.data
+    return object_of(request.data)
+
+
+def object_of(data) -> dict:
     if not isinstance(data, dict):
         raise InvalidInput(str(SEND_OBJECT))
     return data
+
+
+def snapshot_posted(actor, data) -> tuple[dict, int]:
+    """POST snapshots/: the body (a JSON object naming `queue_id`) posted
+    as `actor`; the answer's data and status (201). Raises the services'
+    errors (400, 404, 409)."""
+    body = object_of(data)
+    queue_id = body.get("queue_id")
+    if isinstance(queue_id, str) and queue_id.strip().isdigit():
+        queue_id = int(queue_id)
+    if not isinstance(queue_id, int) or isinstance(queue_id, bool):
+        message = _("Required.") if queue_id in (None, "") else _("A whole number.")
+        raise InvalidInput(str(_("Check the figures.")), fields={"queue_id": message})
+    snapshot = services.snapshot_post(
+        actor=actor, queue_id=queue_id, fields=body, source=QueueSnapshot.Source.API
+    )
+    return snapshot_output(snapshot), 201
 
 
 def or_404(obj, kind: str):
