@@ -172,6 +172,22 @@ def open_trouble(trouble_key: str) -> IncidentImpact | None:
     )
 
 
+def open_vendor_trouble(vendor_id: int) -> IncidentImpact | None:
+    """The vendor's oldest automatic trouble link whose incident is open
+    (queue, stale or site trouble), with its incident."""
+    return (
+        IncidentImpact.objects.filter(
+            vendor_id=vendor_id,
+            trouble_key__isnull=False,
+            incident__state__in=[s.value for s in OPEN_STATES],
+        )
+        .exclude(trouble_key="")
+        .select_related("incident")
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
 # --- health ----------------------------------------------------------------
 
 

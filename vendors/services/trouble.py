@@ -10,6 +10,15 @@ incident is open, the same trouble adds a timeline note (at most one per
 new incident. Once it is resolved, closed, cancelled or merged, the next
 trouble opens a new incident.
 
+Queue troubles (breach, projected breach, no report) of one vendor share an
+incident: while any trouble incident of the vendor is open (its queues' or
+a site's down), a new queue trouble joins it (an IncidentImpact with its
+own key, and a note naming the queue and its figures) instead of opening
+and paging another one. A site where a whole floor stopped would otherwise
+page once per queue. A site down still opens its own incident (SEV2, above
+a queue's SEV3) unless that site's is open. The vendor row is locked while
+looking, so two queues troubled at once open one incident.
+
 The queue (or site) row is locked while deciding, so two posts for the same
 queue cannot both open an incident. Incidents are declared in the name of
 the vendor's owner (an ops person; the vendor has none: a logged warning,
@@ -133,13 +142,25 @@ def _raise_trouble(
     site: Site | None = None,
     market: str = "",
     note_now: bool = False,
+    join_vendor: bool = False,
+    join_note: str = "",
 ) -> Incident | None:
     """Open an incident for `key`, or note on the open one (at most every
-    NOTE_EVERY unless `note_now`). The caller holds the queue or site lock."""
-    from vendors.selectors import open_trouble
+    NOTE_EVERY unless `note_now`). With `join_vendor`, a new trouble joins
+    the vendor's open trouble incident (noting `join_note`) rather than
+    opening one. The caller holds the queue or site lock."""
+    from vendors.selectors import open_trouble, open_vendor_trouble
 
     owner = vendor.owner
     impact = open_trouble(key)
+    if impact is None and join_vendor:
+        Vendor.objects.select_for_update().filter(id=vendor.id).first()  # one at a time
+        impact = open_trouble(key)  # joined while we waited for the lock
+        shared = None if impact is not None else open_vendor_trouble(vendor.id)
+        if shared is not None:
+            return _join(
+                shared, key=key, vendor=vendor, queue=queue, site=site, now=now, note=join_note
+            )
     if impact is not None:
         due = impact.trouble_noted_at is None or now - impact.trouble_noted_at >= NOTE_EVERY
         if not (due or note_now):
@@ -214,6 +235,37 @@ def _raise_trouble(
     return incident
 
 
+def _join(
+    shared: IncidentImpact,
+    *,
+    key: str,
+    vendor: Vendor,
+    queue: Queue | None,
+    site: Site | None,
+    now: datetime,
+    note: str,
+) -> Incident:
+    """Link the trouble `key` to the vendor's open trouble incident and say
+    so on its timeline (no new incident, no new page)."""
+    IncidentImpact.objects.create(
+        incident_id=shared.incident_id,
+        vendor=vendor,
+        queue=queue,
+        site=site,
+        trouble_key=key,
+        trouble_noted_at=now,
+        created_at=now,
+    )
+    owner = vendor.owner
+    if owner is not None and owner.is_active:
+        try:
+            incident_add_note(actor=owner, incident_id=shared.incident_id, text=note)
+        except ApplicationError as error:
+            logger.warning("vendors: trouble %s: note refused: %s", key, error.message)
+    logger.info("vendors: trouble %s joined incident %s", key, shared.incident_id)
+    return shared.incident
+
+
 # --- queues ----------------------------------------------------------------------
 
 
@@ -259,6 +311,13 @@ def queue_trouble_evaluate(*, queue_id: int, now: datetime | None = None) -> Inc
         queue=queue,
         site=queue.site,
         market=queue.market,
+        join_vendor=True,
+        join_note=(
+            _("Also breached: %(queue)s: %(figures)s")
+            if breached
+            else _("Also at risk: %(queue)s: %(figures)s")
+        )
+        % {"queue": label, "figures": figures},
     )
 
 
@@ -319,6 +378,8 @@ def _stale_trouble(queue_id: int, now: datetime) -> Incident | None:
         queue=queue,
         site=queue.site,
         market=queue.market,
+        join_vendor=True,
+        join_note=_("Also no report: %(queue)s: %(text)s") % {"queue": label, "text": text},
     )
 
 

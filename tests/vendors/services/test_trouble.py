@@ -369,3 +369,71 @@ def test_a_vendor_without_levels_pages_only_the_teams_policy(
 
     post(lead, queue, breached(), django_capture_on_commit_callbacks)
     assert not Escalation.objects.filter(incident=Incident.objects.get()).exists()
+
+
+def test_queues_of_one_vendor_in_trouble_share_one_incident(
+    two_levels,
+    lead,
+    manager,
+    vendor,
+    site,
+    queue,
+    breached,
+    healthy,
+    django_capture_on_commit_callbacks,
+):
+    from tests.vendors.conftest import established
+    from vendors.services import queue_create
+
+    second = established(
+        queue_create(
+            actor=manager,
+            vendor_id=vendor.id,
+            site=site,
+            code="zh-live",
+            name="Chinese live",
+            sla_percent=95,
+            sla_minutes=30,
+            planned_headcount=20,
+        )
+    )
+    from escalations.models import Page
+
+    post(lead, queue, breached(), django_capture_on_commit_callbacks)
+    incident = Incident.objects.get()
+    # Another queue at risk: it joins the open incident, no second page.
+    post(
+        lead, second, healthy(backlog=140, inflow_per_hour=420), django_capture_on_commit_callbacks
+    )
+    assert Incident.objects.count() == 1
+    keys = set(
+        IncidentImpact.objects.filter(incident=incident).values_list("trouble_key", flat=True)
+    )
+    assert keys == {f"queue:{queue.id}", f"queue:{second.id}"}
+    first, _second = two_levels
+    assert [p.user for p in _vendor_escalation(incident).pages.all()] == [first]
+    assert Page.objects.filter(user=first).count() == 1  # paged once, not per queue
+    [note] = notes(incident)
+    assert note.startswith("Also at risk: Luzon BPO / Chinese live: ")
+    # Its next trouble is a note on the shared incident, as for the first queue.
+    later = timezone.now() + timedelta(minutes=31)
+    assert queue_trouble_evaluate(queue_id=second.id, now=later) == incident
+    assert notes(incident)[-1].startswith("Still at risk:")
+    # Once it is resolved, the next trouble opens a new incident.
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_transition(actor=manager, incident_id=incident.id, target="resolved")
+    post(
+        lead,
+        second,
+        breached(taken_at=healthy()["taken_at"] + timedelta(minutes=1)),
+        django_capture_on_commit_callbacks,
+    )
+    assert Incident.objects.exclude(id=incident.id).get().is_open
+
+
+def test_another_vendor_s_trouble_is_its_own_incident(
+    lead, manager, queue, other_queue, breached, django_capture_on_commit_callbacks
+):
+    post(lead, queue, breached(), django_capture_on_commit_callbacks)
+    post(manager, other_queue, breached(), django_capture_on_commit_callbacks)
+    assert Incident.objects.count() == 2
