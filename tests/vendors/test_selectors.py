@@ -11,6 +11,7 @@ from django.utils import timezone
 from tscc.roles import Role
 from vendors import selectors
 from vendors.domain.health import Level
+from vendors.models import QueueSnapshot
 from vendors.services import queue_create, site_status_change, snapshot_post, snapshots_import
 
 pytestmark = pytest.mark.django_db
@@ -109,7 +110,11 @@ def test_board_rows_health_and_series(manager, lead, vendor, other_vendor, figur
     straits = by_code["straits"]
     assert straits.health.level is Level.BREACH
     assert [q.health.level for q in straits.queues] == [Level.BREACH]
-    assert len(straits.queues[0].series) == 1
+    [point] = straits.queues[0].series
+    snapshot = QueueSnapshot.objects.get(queue=straits.queues[0].queue)
+    # The moment comes back from epoch seconds: the same aware UTC datetime.
+    assert point == (snapshot.taken_at, snapshot.sla_attainment, snapshot.backlog)
+    assert point[0].utcoffset() == timedelta(0)
     assert [row.vendor.code for row in selectors.vendor_board(viewer=lead, now=timezone.now())] == [
         "luzon"
     ]

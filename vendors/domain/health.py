@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 ALL_DAYS = frozenset(range(1, 8))  # ISO weekdays, 1 = Monday
@@ -211,6 +212,7 @@ def projected_breach(
     return (capacity - backlog) / growth * 60
 
 
+@lru_cache(maxsize=1024)  # pure; a board asks it for hundreds of queues sharing a few shifts
 def shift_start(now: datetime, shift: ShiftWindow) -> datetime | None:
     """The start (aware, in the site's zone) of the staffed shift that
     contains `now`, or None when `now` is off shift.
