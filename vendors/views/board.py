@@ -119,12 +119,21 @@ def board_head_html() -> SafeString:
     return mark_safe(f"<thead><tr>\n{cells}      </tr></thead>")  # noqa: S308 - escaped  # nosec B308 B703
 
 
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
+def escape_fast(text: str) -> str:
+    """html.escape(text) in one pass of str.translate (a board escapes a few
+    thousand values; html.escape makes five passes each)."""
+    return text.translate(_ESCAPES)
+
+
 def board_row_html(q: dict, labels: dict) -> SafeString:
     """One queue's <tr> on the board, written in Python: the board prints
     hundreds of rows, and the template engine's lookups were most of its
     time. Every value is escaped here. `labels`: the page's fixed texts
     ("target"), and a memo of the <time> tags it has written."""
-    e = html.escape
+    e = escape_fast
     reasons = f'<div class="small vq-reasons">{e(q["reasons"])}</div>' if q["reasons"] else ""
     if q["breach"]:
         breach = f'<span class="breach breach-{q["breach_class"]}">{e(q["breach"])}</span>'

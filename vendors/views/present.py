@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 
 from django.utils import timezone
 from django.utils.html import escape, format_html, format_html_join
@@ -230,6 +231,9 @@ def _n(value) -> str:
     return f"{value:.1f}" if isinstance(value, float) else str(value)
 
 
+_ATTAINMENT = itemgetter(1)  # of a series point (taken_at, attainment, backlog)
+
+
 def sparkline(
     series: Sequence[tuple[datetime, float, int]],
     *,
@@ -261,7 +265,7 @@ def sparkline(
         return empty
     start = now - timedelta(hours=hours)
     span = hours * 3600
-    low = min(min(p[1] for p in series), target) - 2
+    low = min(min(map(_ATTAINMENT, series)), target) - 2
     high = 100.0
     scale = (high - low) or 1
     inner = height - 4
@@ -269,11 +273,12 @@ def sparkline(
     # report at the same moments), so each is worked out once per page.
     xs = texts._spark_x.setdefault((start, span, width), {})
     points = []
+    add = points.append
     for t, v, _b in series:
         x = xs.get(t)
         if x is None:
             x = xs[t] = f"{width * max(0.0, (t - start).total_seconds()) / span:.1f}"
-        points.append(f"{x},{2 + inner * (high - v) / scale:.1f}")
+        add(f"{x},{2 + inner * (high - v) / scale:.1f}")
     lx, ly = points[-1].split(",")
     label = escape(
         texts.text("spark_label")

@@ -107,3 +107,12 @@ def test_short_texts_in_chinese():
             "预计 30 分钟后未达标",
             "warn",
         )
+
+
+def test_the_board_s_escape_is_html_escape():
+    import html
+
+    from vendors.views.board import escape_fast
+
+    for text in ("", "plain", "a & b", "&amp;", "<script>'x'</script>", '"q"', "中文 & <b>"):
+        assert escape_fast(text) == html.escape(text)
