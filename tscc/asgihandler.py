@@ -34,7 +34,9 @@ token's snapshot post: vendors/api/ingest.py). It still gets a real Django
 request and gives a real response: the host is validated as Django does,
 plain HTTP under SECURE_SSL_REDIRECT, a body over
 DATA_UPLOAD_MAX_MEMORY_SIZE and anything the route declines (None) go
-through the full stack instead; the language comes from LocaleMiddleware;
+through the full stack instead; the language comes from LocaleMiddleware and the
+time zone is the default one, as UserPreferencesMiddleware gives anyone
+who is not a signed-in person;
 Security, X-Frame-Options and Locale headers are added by those
 middlewares' own process_response; an uncaught exception takes Django's
 handler500 (503 for an unreachable database or Redis), and 4xx/5xx are
@@ -61,8 +63,11 @@ from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.middleware.security import SecurityMiddleware
 from django.urls import set_script_prefix, set_urlconf
+from django.utils import timezone
 from django.utils.log import log_response
 from django.utils.module_loading import import_string
+
+from tscc.middleware import activate_preferences
 
 DEFAULT_THREADS = 8
 
@@ -145,9 +150,13 @@ class PooledASGIHandler(ASGIHandler):
 
     def _direct_route(self, scope) -> DirectRoute | None:
         route = self.direct_routes.get(scope["path"])
-        if route is None or scope["method"] not in route.methods:
-            return None
-        headers = dict(scope.get("headers") or ())
+        if route is None or scope["method"] not in route.methods or scope.get("query_string"):
+            return None  # a query string (DRF's ?format=, say) is the full stack's
+        raw = scope.get("headers") or ()
+        headers = dict(raw)
+        names = [name for name, _value in raw]
+        if names.count(b"authorization") > 1 or names.count(b"cookie") > 1:
+            return None  # ambiguous: Django joins repeats; let it decide
         # A body of declared size, within the limit, is read into memory; a
         # chunked body (no length) or an oversized one takes the full stack,
         # which spools to disk and answers it.
@@ -186,29 +195,40 @@ class PooledASGIHandler(ASGIHandler):
             return None  # SecurityMiddleware's redirect
         signals.request_started.send(sender=self.__class__, scope=scope)
         set_urlconf(settings.ROOT_URLCONF)
+        response = None
         try:
-            self._locale.process_request(request)
-            response = route.respond(request)
-        except Exception as exc:  # what convert_exception_to_response does
-            response = response_for_exception(request, exc)
-        if response is None:
-            signals.request_finished.send(sender=self.__class__)
-            return None
-        response = self._xframe.process_response(request, response)
-        response = self._locale.process_response(request, response)
-        response = self._security.process_response(request, response)
-        response._resource_closers.append(request.close)
-        if response.status_code >= 400:
-            log_response(
-                "%s: %s", response.reason_phrase, request.path, response=response, request=request
-            )
-        # Closed here, before it is sent: its body is in memory (never a
-        # stream), and closing on this thread (request_finished: the
-        # connection's upkeep) saves a second hop to it after sending.
-        if response.streaming:  # routes answer in memory
-            raise TypeError("a direct route must not stream")
-        response.close()
-        return response
+            try:
+                self._locale.process_request(request)
+                activate_preferences(request, None)  # the default zone, as for anyone unnamed
+                response = route.respond(request)
+            except Exception as exc:  # what convert_exception_to_response does
+                response = response_for_exception(request, exc)
+            if response is None:
+                return None
+            if response.streaming:  # routes answer in memory
+                raise TypeError("a direct route must not stream")
+            response = self._xframe.process_response(request, response)
+            response = self._locale.process_response(request, response)
+            response = self._security.process_response(request, response)
+            response._resource_closers.append(request.close)
+            if response.status_code >= 400:
+                log_response(
+                    "%s: %s",
+                    response.reason_phrase,
+                    request.path,
+                    response=response,
+                    request=request,
+                )
+            return response
+        finally:
+            timezone.deactivate()
+            # Closed here, before it is sent: its body is in memory, and
+            # closing on this thread (request_finished: the connection's
+            # upkeep) saves a second hop to it after sending.
+            if response is not None:
+                response.close()
+            else:
+                signals.request_finished.send(sender=self.__class__)
 
 
 def _replaying(body: bytes, receive):

@@ -19,18 +19,24 @@ class UserPreferencesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        tz_name = settings.DEFAULT_USER_TIME_ZONE
-        if user is not None and user.is_authenticated:
-            if user.language in LANGUAGE_CODES:
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = user.language
-            tz_name = user.time_zone or tz_name
-        try:
-            timezone.activate(zoneinfo.ZoneInfo(tz_name))
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            timezone.activate(zoneinfo.ZoneInfo(settings.DEFAULT_USER_TIME_ZONE))
+        activate_preferences(request, getattr(request, "user", None))
         try:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+def activate_preferences(request, user) -> None:
+    """The user's language and time zone, or the default zone for anyone
+    else (an anonymous visitor, a vendor token: tscc.asgihandler's direct
+    routes call this with None)."""
+    tz_name = settings.DEFAULT_USER_TIME_ZONE
+    if user is not None and user.is_authenticated:
+        if user.language in LANGUAGE_CODES:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        tz_name = user.time_zone or tz_name
+    try:
+        timezone.activate(zoneinfo.ZoneInfo(tz_name))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        timezone.activate(zoneinfo.ZoneInfo(settings.DEFAULT_USER_TIME_ZONE))

@@ -175,9 +175,10 @@ def open_trouble(trouble_key: str) -> IncidentImpact | None:
     )
 
 
-def open_vendor_trouble(vendor_id: int) -> IncidentImpact | None:
+def open_vendor_trouble(vendor_id: int, *, queue_id: int) -> IncidentImpact | None:
     """The vendor's oldest automatic trouble link whose incident is open
-    (queue, stale or site trouble), with its incident."""
+    (queue, stale or site trouble) and does not already name queue
+    `queue_id` (an incident links a queue once), with its incident."""
     return (
         IncidentImpact.objects.filter(
             vendor_id=vendor_id,
@@ -185,6 +186,7 @@ def open_vendor_trouble(vendor_id: int) -> IncidentImpact | None:
             incident__state__in=[s.value for s in OPEN_STATES],
         )
         .exclude(trouble_key="")
+        .exclude(incident__vendor_impacts__queue_id=queue_id)
         .select_related("incident")
         .order_by("created_at", "id")
         .first()
@@ -211,8 +213,9 @@ def latest_snapshots(queue_ids: Iterable[int] | QuerySet[Queue]) -> dict[int, Qu
     """The latest snapshot of each queue, by queue id: one query for any
     number of queues. `queue_ids` are ids, or a Queue queryset (then used as
     a subquery, so no id list is sent). Each queue's newest row comes from
-    the (queue, -taken_at) index (a queue has one snapshot per moment, so
-    taken_at alone orders them); no sort over a queue's history."""
+    the unique (queue, taken_at) index read backwards (a queue has one
+    snapshot per moment, so taken_at alone orders them); no sort over a
+    queue's history."""
     if isinstance(queue_ids, QuerySet):
         queues = queue_ids.order_by()
     else:
@@ -256,7 +259,9 @@ class EpochSeconds(Func):
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(
-            compiler, connection, template="CAST(EXTRACT(EPOCH FROM %(expressions)s) AS BIGINT)"
+            compiler,
+            connection,
+            template="CAST(FLOOR(EXTRACT(EPOCH FROM %(expressions)s)) AS BIGINT)",
         )
 
     def as_sqlite(self, compiler, connection, **extra):

@@ -47,6 +47,8 @@ from vendors.api.auth import (
 from vendors.api.common import snapshot_posted
 
 PATH = "/api/v1/vendors/snapshots/"
+JSON_RANGES = {b"application/json", b"application/*", b"*/*", b""}
+HTML_RANGES = {b"text/html", b"text/*"}
 ALLOW = "GET, POST, HEAD, OPTIONS"  # DRF's Allow for SnapshotListApi
 _renderer = JSONRenderer()
 _parser = BoundedJSONParser()
@@ -64,7 +66,14 @@ def wants(headers: dict[bytes, bytes]) -> bool:
     media, _, params = headers.get(b"content-type", b"").partition(b";")
     if media.strip().lower() != b"application/json":
         return False
-    return params.strip().lower().replace(b'"', b"") in (b"", b"charset=utf-8")
+    if params.strip().lower().replace(b'"', b"") not in (b"", b"charset=utf-8"):
+        return False
+    # Where DRF's negotiation would answer JSON: a range JSON meets, none
+    # its browsable API meets (text/html); otherwise 406 or the browsable
+    # API, DRF's to give.
+    accept = headers.get(b"accept", b"*/*")
+    ranges = {m.split(b";")[0].strip().lower() for m in accept.split(b",")}
+    return bool(ranges & JSON_RANGES) and not ranges & HTML_RANGES
 
 
 def respond(request: HttpRequest) -> HttpResponse:
@@ -90,7 +99,7 @@ def _authenticated(request: HttpRequest):
     """The token, or InvalidVendorToken (401). wants() saw the scheme, so
     the header is never absent here."""
     found = _authentication.authenticate(request)
-    if found is None:  # pragma: no cover - wants() let only "Vendor …" in
+    if found is None:  # wants() lets only "Vendor …" in
         raise exceptions.NotAuthenticated()
     _principal, token = found
     return token
@@ -105,6 +114,7 @@ def _body(request: HttpRequest):
 
 def _json(data, status: int) -> HttpResponse:
     response = HttpResponse(_renderer.render(data), status=status, content_type="application/json")
+    response["Content-Length"] = str(len(response.content))  # as CommonMiddleware sets it
     response["Allow"] = ALLOW
     patch_vary_headers(response, ("Accept",))
     return response

@@ -16,8 +16,11 @@ a site's down), a new queue trouble joins it (an IncidentImpact with its
 own key, and a note naming the queue and its figures) instead of opening
 and paging another one. A site where a whole floor stopped would otherwise
 page once per queue. A site down still opens its own incident (SEV2, above
-a queue's SEV3) unless that site's is open. The vendor row is locked while
-looking, so two queues troubled at once open one incident.
+a queue's SEV3) unless that site's is open, and a queue's second kind of
+trouble (no report while breached) gets its own (an incident names a queue
+once). The vendor row is locked while looking (FOR NO KEY UPDATE, which
+foreign-key checks do not wait for), so two queues troubled at once open
+one incident.
 
 The queue (or site) row is locked while deciding, so two posts for the same
 queue cannot both open an incident. Incidents are declared in the name of
@@ -153,10 +156,17 @@ def _raise_trouble(
 
     owner = vendor.owner
     impact = open_trouble(key)
-    if impact is None and join_vendor:
-        Vendor.objects.select_for_update().filter(id=vendor.id).first()  # one at a time
+    if impact is None and join_vendor and queue is not None:
+        # One at a time per vendor. NO KEY: the lock must not hold up the
+        # foreign-key checks of other writes that name the vendor (a site
+        # going down links its incident to it), which would deadlock.
+        Vendor.objects.select_for_update(no_key=True).filter(id=vendor.id).first()
         impact = open_trouble(key)  # joined while we waited for the lock
-        shared = None if impact is not None else open_vendor_trouble(vendor.id)
+        shared = None
+        if impact is None:
+            # Not one that already names this queue (for another of its
+            # troubles): that trouble gets an incident of its own.
+            shared = open_vendor_trouble(vendor.id, queue_id=queue.id)
         if shared is not None:
             return _join(
                 shared, key=key, vendor=vendor, queue=queue, site=site, now=now, note=join_note
@@ -271,7 +281,9 @@ def _join(
 
 def _queue_locked(queue_id: int) -> Queue | None:
     return (
-        Queue.objects.select_for_update(of=("self",))
+        # NO KEY: snapshots being inserted for the queue check their foreign
+        # key against it and need not wait for a trouble decision.
+        Queue.objects.select_for_update(of=("self",), no_key=True)
         .select_related("vendor__owner", "vendor__team", "site")
         .filter(id=queue_id, is_active=True, vendor__is_active=True)
         .first()
@@ -422,7 +434,7 @@ def site_trouble_evaluate(*, site_id: int, now: datetime | None = None) -> Incid
 
     now = now or timezone.now()
     site = (
-        Site.objects.select_for_update(of=("self",))
+        Site.objects.select_for_update(of=("self",), no_key=True)
         .select_related("vendor__owner", "vendor__team")
         .filter(id=site_id)
         .first()

@@ -63,7 +63,16 @@ def apps(make_apps):
     return make_apps()
 
 
-async def _call(app, headers: dict[str, str], body: bytes, method="POST", host=HOST, length=True):
+async def _call(
+    app,
+    headers: dict[str, str],
+    body: bytes,
+    method="POST",
+    host=HOST,
+    length=True,
+    extra=(),
+    query=b"",
+):
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},
@@ -72,11 +81,12 @@ async def _call(app, headers: dict[str, str], body: bytes, method="POST", host=H
         "scheme": "http",
         "path": PATH,
         "raw_path": PATH.encode(),
-        "query_string": b"",
+        "query_string": query,
         "headers": [
             (b"host", host.encode()),
             *([(b"content-length", str(len(body)).encode())] if length else []),
             *((k.lower().encode(), v.encode()) for k, v in headers.items()),
+            *extra,
         ],
         "client": ("127.0.0.1", 5000),
         "server": (HOST, 80),
@@ -141,6 +151,8 @@ def comparable(headers: dict[str, str]) -> dict[str, str]:
 def same_answer(direct, full):
     (d_status, d_headers, d_body), (f_status, f_headers, f_body) = direct, full
     assert d_status == f_status, (d_body, f_body)
+    assert int(d_headers["content-length"]) == len(d_body)
+    assert int(f_headers["content-length"]) == len(f_body)
     assert json.loads(d_body) == json.loads(f_body)
     assert comparable(d_headers) == comparable(f_headers)
 
@@ -156,6 +168,9 @@ def test_a_post_is_the_same_snapshot_either_way(apps, tokens, queue):
     assert direct._middleware_chain.calls == 0  # the direct route answered
     d_body, f_body = json.loads(d[2]), json.loads(f[2])
     assert d_body.keys() == f_body.keys()
+    # Times in the same zone (the default one, for a token) either way.
+    for name in ("taken_at", "created_at"):
+        assert d_body[name][-6:] == f_body[name][-6:], (d_body[name], f_body[name])
     for varying in ("id", "taken_at", "created_at"):
         d_body.pop(varying), f_body.pop(varying)
     assert d_body == f_body
@@ -312,6 +327,8 @@ def test_people_posts_go_through_the_chain(apps, lead, queue):
         {"content-type": "text/plain"},  # DRF answers 415
         {"content-type": "application/json; charset=latin-1"},
         {"cookie": "sessionid=abc"},  # a session would authenticate first in DRF
+        {"accept": "application/xml"},  # DRF answers 406 and writes nothing
+        {"accept": "text/html"},  # DRF's browsable API
     ],
 )
 def test_other_requests_go_through_the_chain(apps, tokens, queue, headers):
@@ -370,6 +387,36 @@ def test_a_body_of_no_declared_length_goes_through_the_chain(apps, tokens, queue
     f = asyncio.run(_call(full, headers, body, length=False))
     assert direct._middleware_chain.calls == 1
     same_answer(d, f)  # DRF reads no body without a length: 400, queue_id required
+
+
+def test_a_json_accepting_client_takes_the_direct_route(apps, tokens, queue):
+    direct, _full = apps
+    # As axios and browsers' fetch send it.
+    accept = {"accept": "application/json, text/plain, */*"}
+    assert post(direct, figures(queue.id, 2), secret=tokens.secret_a, **accept)[0] == 201
+    assert direct._middleware_chain.calls == 0
+
+
+def test_two_authorization_headers_go_through_the_chain(apps, tokens, lead, queue):
+    from tscc.services import api_token_create
+
+    direct, full = apps
+    _token, bearer = api_token_create(actor=lead, user=lead, name="script")
+    extra = [(b"authorization", f"Bearer {bearer}".encode())]
+    headers = {"content-type": "application/json", "authorization": f"Vendor {tokens.secret_a}"}
+    body = json.dumps(figures(queue.id, 2)).encode()
+    d = asyncio.run(_call(direct, headers, body, extra=extra))
+    assert direct._middleware_chain.calls == 1
+    f = asyncio.run(_call(full, headers, json.dumps(figures(queue.id, 3)).encode(), extra=extra))
+    assert d[0] == f[0]
+
+
+def test_a_query_string_goes_through_the_chain(apps, tokens, queue):
+    direct, _full = apps
+    headers = {"content-type": "application/json", "authorization": f"Vendor {tokens.secret_a}"}
+    body = json.dumps(figures(queue.id, 2)).encode()
+    status, _h, _b = asyncio.run(_call(direct, headers, body, query=b"format=json"))
+    assert status == 201 and direct._middleware_chain.calls == 1  # DRF's own ?format=
 
 
 def test_the_route_is_the_snapshot_list_url():

@@ -231,6 +231,26 @@ def test_stale_in_the_staffed_window_opens_one_incident(
     assert notes(incident)[0].startswith("Still no report")
 
 
+def test_a_breached_queue_that_stops_reporting_gets_a_stale_incident_of_its_own(
+    day_shift_queue, lead, breached, django_capture_on_commit_callbacks
+):
+    # Breached at 11:00 Manila, then silent past the stale period: the
+    # breach's incident names the queue already (once per incident), so
+    # the stale trouble opens its own rather than failing to join it.
+    taken = NOON_RUN - timedelta(hours=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        snapshot_post(actor=lead, queue_id=day_shift_queue.id, fields=breached(taken_at=taken))
+    breach = queue_trouble_evaluate(queue_id=day_shift_queue.id, now=taken + timedelta(minutes=1))
+    assert breach is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        [stale_id] = stale_reports_check(now=NOON_RUN)
+    assert stale_id != breach.id
+    assert set(IncidentImpact.objects.values_list("trouble_key", flat=True)) == {
+        f"queue:{day_shift_queue.id}",
+        f"stale:{day_shift_queue.id}",
+    }
+
+
 @pytest.mark.parametrize(
     "now",
     [
