@@ -4,6 +4,7 @@ events are the final shifts, the URL is a revocable secret, rate-limited."""
 from __future__ import annotations
 
 import itertools
+import zoneinfo
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -34,10 +35,18 @@ def client():
     return Client(REMOTE_ADDR=f"10.30.{n // 250}.{n % 250 + 1}")
 
 
+def _off_office_hours(start, *, hours: int) -> bool:
+    """No hour of [start, start + hours) is 09:00-18:00 in Shanghai."""
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    return all(
+        not 9 <= (start + timedelta(hours=h)).astimezone(shanghai).hour < 18 for h in range(hours)
+    )
+
+
 @pytest.fixture
 def world(make_user):
     """ "T&S Ops CN" (Shanghai): daily ana, ben, cai; above it, dan on weekdays
-    09:00-18:00; ben covers for cai for six hours from the next handoff and
+    09:00-18:00; ben covers for cai for six hours of cai's next day and
     eli for everyone for a day next week. "Ads review" (Dublin): weekly
     ana and eli."""
     team = TeamFactory(name="T&S Ops CN", slug="ts-ops-cn")
@@ -75,11 +84,18 @@ def world(make_user):
         restrictions=[{"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}],
     )
     cover = {"actor": people.manager, "schedule": cn}
+    # Six hours of cai's day outside dan's office hours (09:00-18:00 in
+    # Shanghai), whatever the hour the test runs at: inside them dan, not
+    # cai, is on call, and a cover "for cai" would replace nobody.
+    cover_start = handoff
+    while not _off_office_hours(cover_start, hours=6):
+        cover_start += timedelta(hours=1)
+    assert cover_start + timedelta(hours=6) <= handoff + timedelta(days=1)
     services.override_create(
         **cover,
         user=people.ben,
-        starts_at=handoff,
-        ends_at=handoff + timedelta(hours=6),
+        starts_at=cover_start,
+        ends_at=cover_start + timedelta(hours=6),
         replaces=people.cai,
     )
     services.override_create(
