@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from tests.processes import free_port
+from tests.vendors.api.test_api import figures as api_figures
 from tests.vendors.conftest import minutes_ago
 from tscc import redisclient
 from tscc.asgihandler import PooledASGIHandler
@@ -125,17 +126,8 @@ def post(app, body, *, secret=None, content_type="application/json", host=HOST, 
 
 
 def figures(queue_id, minutes: int, **extra) -> dict:
-    return {
-        "queue_id": queue_id,
-        "taken_at": minutes_ago(minutes).isoformat(),
-        "backlog": 40,
-        "inflow_per_hour": 300,
-        "outflow_per_hour": 320,
-        "oldest_item_minutes": 10,
-        "sla_attainment": 98.0,
-        "staffed_headcount": 20,
-        **extra,
-    }
+    """test_api's healthy figures, naming their queue."""
+    return {"queue_id": queue_id, **api_figures(minutes, **extra)}
 
 
 def comparable(headers: dict[str, str]) -> dict[str, str]:
