@@ -42,7 +42,6 @@ what limits the posts per second.
 
 from __future__ import annotations
 
-import gc
 import http.client
 import io
 import json
@@ -80,6 +79,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.urls import NoReverseMatch, reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from tscc import heap  # noqa: E402
 from tscc.models import User  # noqa: E402
 from tscc.roles import Role  # noqa: E402
 from vendors import selectors, services  # noqa: E402
@@ -508,12 +508,9 @@ def main() -> None:
         stop_uvicorn(server)
         retire_ingest_vendor()
     viewer = manager()
-    # As deployed: tscc/asgi.py moves start-up's objects out of garbage
-    # collection once Django is loaded, so a full collection during a request
-    # scans what requests allocate. Here the same after set-up (measured: the
-    # board's p95 456 -> 346 ms on this machine, its p50 about the same).
-    gc.collect()
-    gc.freeze()
+    # As deployed (tscc/asgi.py): start-up's objects out of garbage
+    # collection, collections made rarer (tscc/heap.py), here after set-up.
+    heap.settle()
     board = bench_board(viewer, queues[0].vendor_id)
 
     rows = [

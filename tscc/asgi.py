@@ -4,7 +4,6 @@ Websockets pass the allowed-hosts origin check (no cross-site socket hijack)
 and the session auth middleware; each consumer then checks the user.
 """
 
-import gc
 import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tscc.settings")
@@ -20,7 +19,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from tscc import logfilters  # noqa: E402
+from tscc import heap, logfilters  # noqa: E402
 from tscc.routing import websocket_urlpatterns  # noqa: E402
 
 # Access logs never show the acknowledge links' or iCal feeds' tokens.
@@ -35,8 +34,6 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Start-up's objects (modules, settings, URL and template machinery) live as
-# long as the process: keep them out of every garbage collection, so a full
-# collection scans what requests and sockets allocate, not the whole of Django.
-gc.collect()
-gc.freeze()
+# Start-up's objects out of every garbage collection, and collections made
+# rarer (tscc/heap.py says why and what it measured).
+heap.settle()
