@@ -168,8 +168,8 @@ def board_row_html(q: dict, labels: dict) -> SafeString:
         f'{q["attainment"]}</span><div class="muted small nowrap">'
         f"{labels['target']} {e(q['target'])}</div></td>"
         f'<td class="num-col num {q["staffed_class"]}-text">{q["staffed"]}</td>'
-        f'<td class="nowrap">{breach}</td>'
-        f'<td class="nowrap small{" bad-text" if q["stale"] else ""}">{reported}</td>'
+        f'<td class="cell-breach">{breach}</td>'
+        f'<td class="cell-breach small{" bad-text" if q["stale"] else ""}">{reported}</td>'
         f'<td class="cell-spark">{q["spark"]}</td></tr>'
     )
 
