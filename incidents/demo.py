@@ -49,6 +49,8 @@ class Story:
     team: str = "ts-ops-cn"
     commander: str | None = "manager"
     summary: str = ""
+    # Minutes between the harm beginning and its discovery, where known (MTTD).
+    harm_lead_minutes: int | None = None
     flags: dict = field(default_factory=dict)
     steps: list[Step] = field(default_factory=list)
 
@@ -65,6 +67,7 @@ def _stories() -> list[Story]:
             ("cn", "hk"),
             ("live", "short-video", "search"),
             summary="Clips of a live-streamed attack are re-uploaded, edited to evade hashes.",
+            harm_lead_minutes=25,
             steps=[
                 S(2, "ack"),
                 S(4, "role", {"role": "communications", "user": "responder"}),
@@ -291,6 +294,7 @@ def _past_stories() -> list[Story]:
     stories = []
     for i, (title, zh, category, answers, hours) in enumerate(past):
         resolve_after = [95, 240, 180, 600, 130, 420, 900, 75, 50][i]
+        harm_lead = [45, 180, None, 20, 360, None, None, 30, 5][i]
         steps = [
             S(3 + i, "ack"),
             S(6 + i, "state", {"target": "investigating"}),
@@ -312,6 +316,7 @@ def _past_stories() -> list[Story]:
                 ("cn",) if i % 3 else ("sea",),
                 ("feed",),
                 commander=["manager", "responder", "responder-dub"][i % 3],
+                harm_lead_minutes=harm_lead,
                 steps=steps,
             )
         )
@@ -402,6 +407,11 @@ def seed(stdout=None) -> int:
                     answers=story.answers,
                     summary=(story.summary + " " + MARKER).strip(),
                     discovered_at=start - timedelta(minutes=7),
+                    harm_started_at=(
+                        start - timedelta(minutes=7 + story.harm_lead_minutes)
+                        if story.harm_lead_minutes is not None
+                        else None
+                    ),
                     markets=Market.objects.filter(code__in=story.markets),
                     surfaces=Surface.objects.filter(code__in=story.surfaces),
                     team=teams.get(story.team),

@@ -115,6 +115,24 @@ def test_seed_demo_is_idempotent_and_has_every_role():
     assert User.objects.get(username="manager").check_password("tscc-demo-2026")
 
 
+def test_demo_incidents_give_every_trend_a_number():
+    """The demo's year of incidents measures MTTD too: some record when the
+    harm began (25 min to 6 h before discovery)."""
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from incidents.metrics import incident_metrics
+
+    call_command("seed_demo")
+    now = timezone.now()
+    totals = incident_metrics(start=now - timedelta(days=90), end=now, cache=False).totals
+    assert totals.mttd.count == 7
+    assert timedelta(minutes=5) <= totals.mttd.median <= timedelta(hours=6)
+    assert totals.mtta.count > 0 and totals.mttr.count > 0
+
+
 def test_each_clock_shows_its_own_zone(client, make_user):
     client.force_login(make_user(time_zone="Asia/Shanghai"))
     html = client.get("/").content.decode()
