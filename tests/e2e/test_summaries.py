@@ -81,3 +81,38 @@ def test_executive_reads_now_and_an_incident_summary(asgi_server, page, make_use
 
     page.locator('.sum-tools a[data-lang="en"]').click()
     expect(page.locator("h1")).to_contain_text("Scam links flooding comments")
+
+
+def test_executive_narrows_the_trends_and_reads_a_definition(asgi_server, page, make_user, shot):
+    manager = make_user(username="amy", display_name="Amy Lin", role=Role.OPS_MANAGER)
+    make_user(username="erin", display_name="Erin Exec", role=Role.EXECUTIVE, language="en")
+    now = timezone.now()
+    declare(
+        manager,
+        title="Scam links flooding comments",
+        severity=Severity.SEV1,
+        severity_reason="press is asking",
+        discovered_at=now - timedelta(minutes=5),
+        harm_started_at=now - timedelta(minutes=35),
+    )
+    declare(manager, title="Spam wave in search", severity=Severity.SEV2)
+
+    sign_in(page, asgi_server, "erin")
+    page.goto(f"{asgi_server}/summary/trends/")
+    tile = page.locator('article[data-metric="incidents"] .tile-value')
+    expect(tile).to_have_text("2")
+    expect(page.locator('article[data-metric="mttd"] .tile-value')).to_have_text("30 min")
+    expect(page.locator("#chart-incidents svg.chart")).to_be_visible()
+    expect(page.locator("#chart-categories")).to_contain_text("Spam")
+
+    # A filter redraws the results in place and keeps the choice in the address.
+    page.locator('#trends-filters input[name="severity"][value="sev1"]').check()
+    expect(tile).to_have_text("1")
+    expect(page).to_have_url(re.compile(r"severity=sev1"))
+    mttd = page.locator('article[data-metric="mttd"] details.tile-def')
+    mttd.locator("summary").click()
+    expect(mttd.locator("p")).to_contain_text("harm")
+    shot(page, "summaries-trends-en")
+
+    # Nothing to change here: no form posts, no action buttons.
+    expect(page.locator('main form[method="post"]')).to_have_count(0)
