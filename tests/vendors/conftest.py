@@ -70,21 +70,20 @@ def established(queue):
     return queue
 
 
-@pytest.fixture
-def queue(manager, vendor, site):
+def established_queue(manager, vendor, site, *, code="en-video", name="English video", **extra):
+    """A queue of `vendor` at `site` (95% within 30 min, 20 planned), as if
+    created a month ago."""
+    fields = {"sla_percent": 95, "sla_minutes": 30, "planned_headcount": 20, **extra}
     return established(
         services.queue_create(
-            actor=manager,
-            vendor_id=vendor.id,
-            site=site,
-            code="en-video",
-            name="English video",
-            market="sea",
-            sla_percent=95,
-            sla_minutes=30,
-            planned_headcount=20,
+            actor=manager, vendor_id=vendor.id, site=site, code=code, name=name, **fields
         )
     )
+
+
+@pytest.fixture
+def queue(manager, vendor, site):
+    return established_queue(manager, vendor, site, market="sea")
 
 
 @pytest.fixture

@@ -402,21 +402,9 @@ def test_queues_of_one_vendor_in_trouble_share_one_incident(
     healthy,
     django_capture_on_commit_callbacks,
 ):
-    from tests.vendors.conftest import established
-    from vendors.services import queue_create
+    from tests.vendors.conftest import established_queue
 
-    second = established(
-        queue_create(
-            actor=manager,
-            vendor_id=vendor.id,
-            site=site,
-            code="zh-live",
-            name="Chinese live",
-            sla_percent=95,
-            sla_minutes=30,
-            planned_headcount=20,
-        )
-    )
+    second = established_queue(manager, vendor, site, code="zh-live", name="Chinese live")
     from escalations.models import Page
 
     post(lead, queue, breached(), django_capture_on_commit_callbacks)
