@@ -316,11 +316,12 @@ def incident_durations(*, incident: Incident, events=None):
             kind__in=[TimelineEvent.Kind.STATE_CHANGED, TimelineEvent.Kind.ACKNOWLEDGED],
         )
     changes = [
-        StateChange(e.occurred_at, State(e.data["to"]))
+        StateChange(e.occurred_at, State(e.data["to"]), seq=e.seq)
         for e in events
-        if e.kind == TimelineEvent.Kind.STATE_CHANGED and "to" in e.data
+        if e.kind == TimelineEvent.Kind.STATE_CHANGED
+        and e.data.get("to") in {s.value for s in State}
     ] + [
-        StateChange(e.occurred_at, State.TRIAGE, acknowledged=True)
+        StateChange(e.occurred_at, State.TRIAGE, acknowledged=True, seq=e.seq)
         for e in events
         if e.kind == TimelineEvent.Kind.ACKNOWLEDGED
     ]

@@ -18,6 +18,7 @@ from incidents import selectors
 from incidents.domain.lifecycle import OPEN_STATES, State
 from incidents.domain.severity import Dimension, Severity
 from incidents.labels import DIMENSION_LABELS, RUBRIC, SEVERITY_LABELS
+from incidents.metrics import incident_facts
 from incidents.models import (
     Incident,
     IncidentRole,
@@ -255,24 +256,31 @@ class IncidentSummary:
 
 
 def _durations(incident: Incident, now: datetime) -> tuple[Durations, Severity | None]:
-    end = incident.resolved_at if incident.resolved_at and not incident.is_open else now
-    open_for = max(end - incident.declared_at, timedelta(0))
-    try:
-        from incidents.metrics import incident_facts
-    except ImportError:  # the metrics module is optional; the timeline has the same
-        incident_facts = None
-    facts = incident_facts(incident.id, now=now) if incident_facts else None
-    if facts is not None:
+    """The times to acknowledge, mitigate and resolve, and how long it has
+    been (or was) open, from the timeline: the metrics' facts of this
+    incident, which the trends count too."""
+    facts = incident_facts(incident.id, now=now)
+    if facts is None:  # no declared event to read: the state changes alone
+        derived = selectors.incident_durations(incident=incident)
+        end = incident.resolved_at if incident.resolved_at and not incident.is_open else now
         return (
             Durations(
-                facts.time_to_acknowledge, facts.time_to_mitigate, facts.time_to_resolve, open_for
+                derived.to_acknowledge,
+                derived.to_mitigate,
+                derived.to_resolve,
+                max(end - incident.declared_at, timedelta(0)),
             ),
-            facts.severity_highest,
+            None,
         )
-    derived = selectors.incident_durations(incident=incident)
+    end = facts.resolved_at or now
     return (
-        Durations(derived.to_acknowledge, derived.to_mitigate, derived.to_resolve, open_for),
-        None,
+        Durations(
+            facts.time_to_acknowledge,
+            facts.time_to_mitigate,
+            facts.time_to_resolve,
+            max(end - facts.declared_at, timedelta(0)),
+        ),
+        facts.severity_highest,
     )
 
 

@@ -352,6 +352,53 @@ def _cadence(
     return tuple(stretches)
 
 
+class Milestones(NamedTuple):
+    """Where an incident's lifecycle stands, from its timeline."""
+
+    state: State
+    acknowledged_at: datetime | None  # the first acknowledgement
+    mitigated_at: datetime | None  # the first move to monitoring or resolved
+    resolved_at: datetime | None  # the resolution still in force (None if reopened since)
+
+
+def milestones(events: Iterable[Event]) -> Milestones:
+    """The one definition of acknowledged, mitigated and resolved (the
+    metrics' facts and the incident page's durations read it): events of any
+    order, taken by seq, then time. Acknowledged: a page or the incident
+    acknowledged, or the incident leaving triage for work (not for
+    cancelled or merged). Resolved: the latest resolution, unless the
+    incident was reopened after it."""
+    state, acknowledged, mitigated, resolved = _milestones(
+        sorted(events, key=lambda e: (e.seq, e.at))
+    )
+    return Milestones(_STATES[state], acknowledged, mitigated, resolved)
+
+
+def _milestones(
+    ordered: Sequence[Event],
+) -> tuple[str, datetime | None, datetime | None, datetime | None]:
+    state = State.TRIAGE.value
+    acknowledged = mitigated = resolved = None
+    for event in ordered:
+        kind = event.kind
+        if kind == STATE_CHANGED:
+            target = event.data.get("to")
+            if target not in _STATES:
+                continue
+            state = target
+            if acknowledged is None and target in _ACKNOWLEDGING:
+                acknowledged = event.at
+            if mitigated is None and target in _MITIGATING:
+                mitigated = event.at
+            if target == _RESOLVED:
+                resolved = event.at
+            elif target in _OPEN:
+                resolved = None  # reopened: the earlier resolution no longer stands
+        elif kind == ACKNOWLEDGED and acknowledged is None:
+            acknowledged = event.at
+    return state, acknowledged, mitigated, resolved
+
+
 def _report_outcome(report: ReportRecord, until: datetime) -> Outcome:
     if report.not_required or report.due_at is None:
         return Outcome.NOT_APPLICABLE
@@ -423,26 +470,10 @@ def incident_facts_until(
 
     severities: list[tuple[datetime, str]] = [(declared.at, severity.value)]
     highest = severity.value
-    state = State.TRIAGE.value
-    acknowledged = mitigated = resolved = None
+    state, acknowledged, mitigated, resolved = _milestones(ordered)
     for event in ordered:
         kind = event.kind
-        if kind == STATE_CHANGED:
-            target = event.data.get("to")
-            if target not in _STATES:
-                continue
-            state = target
-            if acknowledged is None and target in _ACKNOWLEDGING:
-                acknowledged = event.at
-            if mitigated is None and target in _MITIGATING:
-                mitigated = event.at
-            if target == _RESOLVED:
-                resolved = event.at
-            elif target in _OPEN:
-                resolved = None  # reopened: the earlier resolution no longer stands
-        elif kind == ACKNOWLEDGED:
-            acknowledged = acknowledged or event.at
-        elif kind == SEVERITY_CHANGED:
+        if kind == SEVERITY_CHANGED:
             new = event.data.get("to")
             if new in _SEVERITIES and new != severities[-1][1]:
                 severities.append((event.at, new))

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from incidents.domain.durations import StateChange, derive_durations
+from incidents.domain.durations import Durations, StateChange, derive_durations
 from incidents.domain.lifecycle import ALLOWED, State
 from incidents.domain.metrics import (
     Attainment,
@@ -25,6 +25,7 @@ from incidents.domain.metrics import (
     bucket_of,
     buckets_between,
     incident_facts,
+    milestones,
     summarize,
 )
 from incidents.domain.severity import Severity
@@ -534,7 +535,7 @@ def lifecycles(draw):
         if not steps and draw(st.booleans()):
             steps.append(("ack", minute, None))
             continue
-        choices = sorted(ALLOWED[state] - {State.MERGED, State.CANCELLED})
+        choices = sorted(ALLOWED[state])
         if not choices:
             break
         state = draw(st.sampled_from(choices))
@@ -636,3 +637,31 @@ def test_prepared_targets_give_the_same_facts():
     assert facts == t.facts() == incident_facts(t.events, targets=by_enum, now=NOW)
     assert facts.ack_outcome is Outcome.MISSED  # sev0 from minute 10: 5-minute target passed
     assert [s.due_at for s in facts.cadence] == [m(40), m(70)]
+
+
+def test_the_incident_pages_durations_do_not_count_a_cancellation_as_acknowledgement():
+    cancelled = derive_durations(declared_at=T0, changes=[StateChange(m(5), State.CANCELLED)])
+    assert cancelled == Durations(None, None, None)
+    merged = derive_durations(declared_at=T0, changes=[StateChange(m(7), State.MERGED)])
+    assert merged.to_acknowledge is None
+
+
+def test_the_incident_pages_durations_follow_the_timelines_order_at_one_moment():
+    # Reopened and resolved again within one second: the sequence decides.
+    changes = [
+        StateChange(m(10), State.INVESTIGATING, seq=2),
+        StateChange(m(30), State.RESOLVED, seq=5),
+        StateChange(m(30), State.INVESTIGATING, seq=4),
+        StateChange(m(20), State.RESOLVED, seq=3),
+    ]
+    d = derive_durations(declared_at=T0, changes=changes)
+    assert d == Durations(timedelta(minutes=10), timedelta(minutes=20), timedelta(minutes=30))
+    assert (
+        milestones(
+            [
+                Event("state_changed", m(30), {"to": "resolved"}, 5),
+                Event("state_changed", m(30), {"to": "investigating"}, 6),
+            ]
+        ).resolved_at
+        is None
+    )
