@@ -31,7 +31,19 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DatabaseError, connections, transaction
-from django.db.models import BooleanField, Case, F, Q, QuerySet, TextField, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast, TruncDate
 from django.utils import timezone
@@ -39,6 +51,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from incidents.domain import metrics as domain
+from incidents.domain.lifecycle import OPEN_STATES, State
 from incidents.domain.metrics import (
     Bucket,
     Event,
@@ -768,6 +781,87 @@ def incident_facts(incident_id: int, *, now: datetime | None = None) -> Incident
         Incident.objects.filter(id=incident_id), now=now or timezone.now(), full=True, write=False
     )
     return loaded[0][1] if loaded else None
+
+
+# --- a week's incidents and reports (the weekly report) --------------------------
+
+
+def incidents_resolved_between(*, start: datetime, end: datetime) -> QuerySet[Incident]:
+    """Incidents moved to resolved at some moment in [start, end), by their
+    timeline (a later reopening does not undo that it was resolved then)."""
+    resolutions = TimelineEvent.objects.filter(
+        incident=OuterRef("pk"),
+        kind=TimelineEvent.Kind.STATE_CHANGED,
+        data__to=State.RESOLVED.value,
+        occurred_at__gte=start,
+        occurred_at__lt=end,
+    )
+    return Incident.objects.filter(declared_at__lt=end).filter(Exists(resolutions))
+
+
+def incidents_open_at(moment: datetime) -> QuerySet[Incident]:
+    """Incidents open at `moment` by their timeline: declared before it, and
+    their last state change before it (if any) left them in an open state —
+    whatever happened to them since."""
+    last_state = (
+        TimelineEvent.objects.filter(
+            incident=OuterRef("pk"),
+            kind=TimelineEvent.Kind.STATE_CHANGED,
+            occurred_at__lt=moment,
+        )
+        .order_by("-seq")
+        .annotate(to=KT("data__to"))
+        .values("to")[:1]
+    )
+    return (
+        Incident.objects.filter(declared_at__lt=moment)
+        .annotate(state_then=Subquery(last_state))
+        .filter(Q(state_then__isnull=True) | Q(state_then__in=[s.value for s in OPEN_STATES]))
+    )
+
+
+@dataclass(frozen=True)
+class DueReport:
+    reference: str
+    authority: str
+    kind: str
+    due_at: datetime
+    submitted_at: datetime | None
+    outcome: domain.Outcome  # judged by the "reports on time" metric's own rule
+
+
+def reports_due_between(*, start: datetime, end: datetime, now: datetime) -> list[DueReport]:
+    """Regulatory reports due in [start, end) (not-required ones left out),
+    oldest deadline first, each judged at `now` as the reports-on-time metric
+    judges a report (domain.report_outcome). One query."""
+    rows = (
+        RegulatoryReport.objects.exclude(state=RegulatoryReport.State.NOT_REQUIRED)
+        .filter(due_at__gte=start, due_at__lt=end)
+        .order_by("due_at", "id")
+        .values_list(
+            "incident__year", "incident__number", "authority", "kind", "due_at", "submitted_at"
+        )
+    )
+    return [
+        DueReport(
+            reference=f"INC-{year}-{number:05d}",
+            authority=authority,
+            kind=kind,
+            due_at=due_at,
+            submitted_at=submitted_at,
+            outcome=domain.report_outcome(
+                ReportRecord(due_at=due_at, submitted_at=submitted_at), now
+            ),
+        )
+        for year, number, authority, kind, due_at, submitted_at in rows
+    ]
+
+
+def reports_owed_from_before(moment: datetime) -> int:
+    """Reports still not submitted whose deadline passed before `moment`."""
+    return RegulatoryReport.objects.filter(
+        due_at__lt=moment, state__in=RegulatoryReport.PENDING_STATES
+    ).count()
 
 
 WARM_DAYS = 2 * 366  # the longest period the summaries offer: two years

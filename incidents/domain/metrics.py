@@ -399,7 +399,9 @@ def _milestones(
     return state, acknowledged, mitigated, resolved
 
 
-def _report_outcome(report: ReportRecord, until: datetime) -> Outcome:
+def report_outcome(report: ReportRecord, until: datetime) -> Outcome:
+    """A report judged at `until`: met if submitted by its due time, missed if
+    submitted after it or still unsubmitted past it, pending before it."""
     if report.not_required or report.due_at is None:
         return Outcome.NOT_APPLICABLE
     if report.submitted_at is not None:
@@ -507,7 +509,7 @@ def incident_facts_until(
         ack_outcome=ack_outcome,
         ack_breached_at=breached_at,
         cadence=_cadence(events=ordered, cadence=targets.cadence, until=now),
-        reports=tuple(_report_outcome(r, now) for r in reports),
+        reports=tuple(report_outcome(r, now) for r in reports),
     )
     deadlines = []
     if ack_outcome is Outcome.PENDING:

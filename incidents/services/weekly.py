@@ -25,11 +25,20 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from incidents.domain.lifecycle import OPEN_STATES
-from incidents.domain.metrics import SEVERITY_ORDER, Summary
+from incidents.domain.metrics import SEVERITY_ORDER, Outcome, Summary
 from incidents.exceptions import InvalidInput, NotAllowed
 from incidents.labels import SEVERITY_LABELS, STATE_LABELS
-from incidents.metrics import METRICS, SCOPE, Unit, incident_metrics
+from incidents.metrics import (
+    METRICS,
+    SCOPE,
+    DueReport,
+    Unit,
+    incident_metrics,
+    incidents_open_at,
+    incidents_resolved_between,
+    reports_due_between,
+    reports_owed_from_before,
+)
 from incidents.models import Incident, RegulatoryReport, WeeklyReportList, WeeklyReportRun
 from incidents.rules import manages
 from incidents.sections import summary_sections
@@ -212,32 +221,34 @@ def _incident_rows(incidents, *, end: datetime) -> dict:
     return {"rows": rows, "total": total, "more": max(0, total - ROW_LIMIT)}
 
 
+def _report_status(report: DueReport) -> str:
+    if report.outcome is Outcome.MET:
+        return "on_time"
+    if report.outcome is Outcome.MISSED:
+        return "late" if report.submitted_at is not None else "overdue"
+    return "due"
+
+
 def _report_rows(*, start: datetime, end: datetime, now: datetime) -> dict:
     """Regulatory reports due in the week (not-required ones left out), each
-    on time, late or still owed; and how many owed from before the week."""
-    reports = RegulatoryReport.objects.exclude(state=RegulatoryReport.State.NOT_REQUIRED)
+    on time, late or still owed, judged by the reports-on-time metric's
+    rule; and how many are owed from before the week."""
     rows = []
-    for r in reports.filter(due_at__gte=start, due_at__lt=end).values(
-        "incident__year", "incident__number", "authority", "kind", "due_at", "submitted_at"
-    ):
-        if r["submitted_at"] is not None:
-            status = "on_time" if r["submitted_at"] <= r["due_at"] else "late"
-        else:
-            status = "overdue" if r["due_at"] < now else "due"
+    for report in reports_due_between(start=start, end=end, now=now):
+        status = _report_status(report)
         rows.append(
             {
-                "reference": f"INC-{r['incident__year']}-{r['incident__number']:05d}",
-                "authority": r["authority"],
-                "kind_label": RegulatoryReport.Kind(r["kind"]).label,
-                "due_at": r["due_at"],
-                "submitted_at": r["submitted_at"],
+                "reference": report.reference,
+                "authority": report.authority,
+                "kind_label": RegulatoryReport.Kind(report.kind).label,
+                "due_at": report.due_at,
+                "submitted_at": report.submitted_at,
                 "status": status,
                 "status_label": REPORT_STATUS_LABELS[status],
             }
         )
-    owed = reports.filter(due_at__lt=start, state__in=RegulatoryReport.PENDING_STATES).count()
     late = sum(1 for r in rows if r["status"] in ("late", "overdue"))
-    return {"rows": rows, "late": late, "owed_from_before": owed}
+    return {"rows": rows, "late": late, "owed_from_before": reports_owed_from_before(start)}
 
 
 def _cell(value: Any, unit: str) -> Any:
@@ -285,9 +296,8 @@ def weekly_report_context(
     current = incident_metrics(start=start, end=end, time_zone=time_zone, now=now)
     before = incident_metrics(start=previous_start, end=start, time_zone=time_zone, now=now)
     incidents = Incident.objects.order_by("declared_at", "id")
-    still_open = incidents.filter(declared_at__lt=end).filter(
-        Q(state__in=[s.value for s in OPEN_STATES]) | Q(resolved_at__gte=end)
-    )
+    resolved = incidents_resolved_between(start=start, end=end).order_by("declared_at", "id")
+    still_open = incidents_open_at(end)
     return {
         "week": iso_week(local_start.date()),
         "start": start,
@@ -302,7 +312,7 @@ def weekly_report_context(
             {"key": key, "title": INCIDENT_BLOCK_TITLES[key], "list": _incident_rows(qs, end=end)}
             for key, qs in (
                 ("declared", incidents.filter(declared_at__gte=start, declared_at__lt=end)),
-                ("resolved", incidents.filter(resolved_at__gte=start, resolved_at__lt=end)),
+                ("resolved", resolved),
                 ("open", still_open.order_by("severity", "declared_at", "id")),
             )
         ],

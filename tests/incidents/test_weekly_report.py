@@ -19,7 +19,7 @@ from django.db import connection
 from incidents.domain.severity import Severity
 from incidents.exceptions import InvalidInput, NotAllowed
 from incidents.metrics import METRICS
-from incidents.models import RegulatoryReport, WeeklyReportList, WeeklyReportRun
+from incidents.models import Incident, RegulatoryReport, WeeklyReportList, WeeklyReportRun
 from incidents.sections import SectionMetric, SectionTable, SummarySection
 from incidents.services import (
     incident_transition,
@@ -39,6 +39,7 @@ from incidents.services.weekly import (
 from incidents.signals import summary_sections_requested
 from tests.incidents.factories import category, declare
 from tests.incidents.services.support import ANSWERS
+from tscc.models import User
 from tscc.roles import Role
 
 SHANGHAI = "Asia/Shanghai"
@@ -370,6 +371,56 @@ def test_context_has_the_weeks_numbers_against_the_week_before(week48):
     reports = ctx["reports"]
     assert [(r["reference"], r["status"]) for r in reports["rows"]] == [(b.reference, "overdue")]
     assert reports["late"] == 1
+
+
+@pytest.mark.django_db
+def test_the_weeks_lists_come_from_the_timeline_as_it_stood_then(week48, clock):
+    """What happened after the week does not rewrite it, and the incidents'
+    columns are not read: A reopened and B cancelled in W49, C's columns
+    edited to say it was resolved in W48."""
+    manager = User.objects.get(username="weekly-builder")
+    a, b, c = week48["a"], week48["b"], week48["c"]
+    clock.now = datetime(2026, 12, 1, 2, tzinfo=UTC)
+    incident_transition(actor=manager, incident_id=a.id, target="investigating", reason="again")
+    incident_transition(actor=manager, incident_id=b.id, target="cancelled", reason="false alarm")
+    Incident.objects.filter(id=c.id).update(
+        state="resolved", resolved_at=datetime(2026, 11, 25, tzinfo=UTC)
+    )
+    start, end = week_bounds(W48, ZoneInfo(SHANGHAI))
+    ctx = weekly_report_context(start=start, end=end, time_zone=SHANGHAI, now=clock.now)
+    blocks = {x["key"]: [r["reference"] for r in x["list"]["rows"]] for x in ctx["incident_blocks"]}
+    assert blocks["resolved"] == [a.reference]
+    assert blocks["open"] == [c.reference, b.reference]
+
+
+@pytest.mark.django_db
+def test_the_weeks_reports_are_judged_by_the_metrics_rule(week48, clock):
+    """Due in the week: one submitted on time, one late, one never (overdue),
+    one due later in the week and not yet submitted when the report is made
+    mid-week; one not required (left out)."""
+    b = week48["b"]
+    due = datetime(2026, 11, 25, 9, tzinfo=UTC)
+    kinds = iter(RegulatoryReport.Kind)
+
+    def report(due_at, submitted_at=None, state=RegulatoryReport.State.REQUIRED):
+        return RegulatoryReport.objects.create(
+            incident=b, kind=next(kinds), authority=f"CAC {due_at:%d %H}", due_at=due_at,
+            submitted_at=submitted_at, state=state,
+        )  # fmt: skip
+
+    report(due, submitted_at=due)  # on time: at the deadline itself
+    report(due + timedelta(hours=1), submitted_at=due + timedelta(hours=2))
+    report(due + timedelta(hours=3), state=RegulatoryReport.State.NOT_REQUIRED)
+    report(datetime(2026, 11, 28, 9, tzinfo=UTC))
+    start, end = week_bounds(W48, ZoneInfo(SHANGHAI))
+    mid_week = datetime(2026, 11, 27, 0, tzinfo=UTC)
+    ctx = weekly_report_context(start=start, end=end, time_zone=SHANGHAI, now=mid_week)
+    statuses = [r["status"] for r in ctx["reports"]["rows"]]
+    assert statuses == ["on_time", "late", "overdue", "due"]
+    assert ctx["reports"]["late"] == 2
+    # At the week's end the one due on Saturday is overdue too.
+    ctx = weekly_report_context(start=start, end=end, time_zone=SHANGHAI, now=end)
+    assert [r["status"] for r in ctx["reports"]["rows"]][-1] == "overdue"
 
 
 @pytest.mark.django_db
