@@ -4,7 +4,11 @@ incident and changing nothing."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import base64
+import re
+import zlib
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import reverse
@@ -233,3 +237,32 @@ def test_pdf_in_chinese_uses_the_cjk_font_and_escapes(executive, manager):
         pdf = summary_pdf(summary, summary_text(summary), lang="zh-hans", compress=False)
     assert pdf.startswith(b"%PDF") and b"STSong-Light" in pdf
     assert incident.reference.encode() in pdf
+
+
+def pdf_text(pdf: bytes) -> bytes:
+    """The PDF's content streams, decoded (reportlab writes them ASCII85 over
+    Flate)."""
+    out = []
+    for head, stream in re.findall(rb"<<(.*?)>>\s*stream\r?\n(.*?)endstream", pdf, re.S):
+        if b"ASCII85Decode" in head:
+            stream = base64.a85decode(stream.strip().removesuffix(b"~>"))
+        if b"FlateDecode" in head:
+            stream = zlib.decompress(stream)
+        out.append(stream)
+    return b"\n".join(out)
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/Los_Angeles"])
+def test_times_are_in_the_readers_zone_on_the_page_and_in_the_pdf(
+    client, make_user, incident, zone
+):
+    reader = make_user(role=Role.EXECUTIVE, language="en", time_zone=zone)
+    client.force_login(reader)
+    declared = incident.declared_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+    in_utc = incident.declared_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+    assert declared != in_utc
+    html = client.get(url(incident)).content.decode()
+    assert declared in html and in_utc not in html
+    body = pdf_text(client.get(url(incident, "summaries:incident-pdf", "en")).content)
+    assert declared.encode() in body and in_utc.encode() not in body
+    assert zone.encode() in body  # "Generated … (Asia/Shanghai)"

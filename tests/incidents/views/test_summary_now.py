@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
@@ -256,3 +257,16 @@ def test_rubric_proposed_severity_groups_the_same_way(executive, manager):
     # Severity chosen by the rubric (no override) groups the same way.
     declare(manager, answers=ImpactAnswers(reach=3))
     assert open_incident_summaries(executive, timezone.now())[0].severity == Severity.SEV1
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "America/Los_Angeles"])
+def test_times_are_in_the_readers_zone(client, make_user, manager, commander, zone):
+    reader = make_user(role=Role.EXECUTIVE, language="en", time_zone=zone)
+    incident = open_incident(manager, commander, severity=Severity.SEV1)
+    due = timezone.now() + timedelta(hours=3)
+    set_next_update(incident, due)
+    client.force_login(reader)
+    text = paragraph(client.get(NOW_URL).content.decode(), incident)
+    local, in_utc = due.astimezone(ZoneInfo(zone)), due.astimezone(UTC)
+    assert f"Next update due {local:%H:%M}" in text or f"{local:%m-%d %H:%M}" in text
+    assert f"{in_utc:%H:%M}" not in text
