@@ -366,10 +366,10 @@ def _detail(key: MetricKey, summary: Summary, excluded: int) -> str:
         if not raw.count:
             return ""
         return ngettext(
-            "median %(median)s · %(n)d incident",
-            "median %(median)s · %(n)d incidents",
+            "median %(median)s · p90 %(p90)s · %(n)d incident",
+            "median %(median)s · p90 %(p90)s · %(n)d incidents",
             raw.count,
-        ) % {"median": duration_text(raw.median), "n": raw.count}
+        ) % {"median": duration_text(raw.median), "p90": duration_text(raw.p90), "n": raw.count}
     if isinstance(raw, Attainment):
         return (
             _("%(met)d of %(judged)d") % {"met": raw.met, "judged": raw.judged}
@@ -814,6 +814,7 @@ METRICS_HEADER = (
     "unit",
     "numerator",
     "denominator",
+    "definition",  # on each metric's total row, in the reader's language
 )
 
 
@@ -823,7 +824,16 @@ def metrics_rows(result: MetricsResult, sections: Iterable[SummarySection], peri
     for key, definition in METRICS.items():
         label = str(definition.label)
         rows.append(
-            ["incidents", key, label, "", "total", first, *metric_cells(key, result.totals)]
+            [
+                "incidents",
+                key,
+                label,
+                "",
+                "total",
+                first,
+                *metric_cells(key, result.totals),
+                str(definition.definition),
+            ]
         )
         for day, summary in result.series:
             rows.append(
@@ -835,6 +845,7 @@ def metrics_rows(result: MetricsResult, sections: Iterable[SummarySection], peri
                     result.bucket,
                     day.isoformat(),
                     *metric_cells(key, summary),
+                    "",
                 ]
             )
     for section in sections:
@@ -842,7 +853,19 @@ def metrics_rows(result: MetricsResult, sections: Iterable[SummarySection], peri
         for m in section.metrics:
             value = None if m.value is None else round(m.value, 2)
             rows.append(
-                [section.key, m.key, str(m.label), "", "total", first, value, m.unit, None, None]
+                [
+                    section.key,
+                    m.key,
+                    str(m.label),
+                    "",
+                    "total",
+                    first,
+                    value,
+                    m.unit,
+                    None,
+                    None,
+                    str(m.definition),
+                ]
             )
         if section.table is None:
             continue
@@ -866,6 +889,7 @@ def metrics_rows(result: MetricsResult, sections: Iterable[SummarySection], peri
                         units[i] or "text",
                         None,
                         None,
+                        "",
                     ]
                 )
     return rows

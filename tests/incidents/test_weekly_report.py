@@ -453,6 +453,7 @@ def test_email_is_chinese_first_then_english_with_sections(week48):
         assert body.count(a.reference) >= 4  # declared and resolved, in both halves
         assert body.count("Vendor health (test)") == 2
         assert "97.5%" in body and "Acme BPO" in body
+        assert body.count("Share on time.") == 2  # each section metric's definition, both halves
         assert "2026-11-23" in body and "2026-11-29" in body  # local Monday to Sunday
     assert "<link" not in html and "<style" not in html and "<script" not in html
     assert 'style="' in html

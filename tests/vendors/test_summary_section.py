@@ -128,6 +128,20 @@ def test_the_trends_page_shows_the_vendor_section(one_snapshot, make_user, clien
     )
 
 
+def test_the_vendor_section_says_the_incident_filters_do_not_apply(one_snapshot, make_user, client):
+    client.force_login(make_user(Role.EXECUTIVE, username="exec"))
+
+    def vendor_part(params):
+        html = client.get(reverse("summaries:trends"), params).content.decode()
+        start = html.index('data-section="vendors"')
+        return html[start : html.index("</section>", start)]
+
+    note = "the severity, category and team filters apply to incidents only"
+    assert note not in vendor_part({})
+    filtered = vendor_part({"severity": "sev1"})
+    assert note in filtered and "92.0%" in filtered  # the figures are the same
+
+
 def test_the_metrics_csv_has_the_vendor_rows(one_snapshot, make_user, client):
     client.force_login(make_user(Role.OPS_MANAGER, username="boss"))
     response = client.get(reverse("summaries:metrics-csv"))

@@ -72,6 +72,7 @@ def test_page_shows_the_known_numbers(hand_built, viewer, role):
     html = response.content.decode()
     assert tile(html, "incidents") == "4"
     assert tile(html, "mtta") == "20 min"
+    assert "median 20 min · p90 30 min · 3 incidents" in tile_block(html, "mtta")  # 10, 20, 30
     assert tile(html, "mttd") == "1h 00m"
     assert tile(html, "mttr") == "3h 46m"  # (200 + 260 + 220) / 3 min
     for key in ("ack_sla", "update_cadence", "reports_on_time"):
@@ -244,6 +245,8 @@ def test_metrics_csv(hand_built, viewer):
         "seconds",
     )
     assert (mtta["numerator"], mtta["denominator"]) == ("3600.0", "3")
+    assert mtta["definition"].startswith("Mean time from declaration to the first acknowledgement")
+    assert by[("incidents", "mtta", "day", "2026-03-02")]["definition"] == ""
     ack = by[("incidents", "ack_sla", "total", "2026-03-02")]
     assert (ack["value"], ack["numerator"], ack["denominator"]) == ("50.0", "2", "4")
     # One row per metric per day, in the viewer's zone: 4 March holds C and D.
