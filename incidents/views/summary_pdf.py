@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape  # escapes output, parses nothing  # nosec B
 
 from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -122,18 +123,34 @@ def _being_done(s: IncidentSummary) -> list[str]:
         owner = str(task.owner) if task.owner else _("Unassigned")
         due = f" · {_('due')} {_time(task.due_at)}" if task.due_at else ""
         lines.append(f"{_('Task')}: {task.display_title} — {owner}{due}")
+    if s.done_tasks:
+        lines.append(
+            ngettext("%(counter)s task done", "%(counter)s tasks done", s.done_tasks)
+            % {"counter": s.done_tasks}
+        )
     return lines
 
 
 def _state(s: IncidentSummary, text: dict) -> list[str]:
+    """The page's "Current state" card, line by line."""
     d = s.durations
-    return [
+    severity = str(SEVERITY_LABELS[s.incident.severity])
+    if s.severity_highest and s.severity_highest != s.incident.severity:
+        severity += f" ({_('highest reached')}: {SEVERITY_LABELS[s.severity_highest]})"
+    lines = [
         text["paragraph"],
+        f"{_('State')}: {STATE_LABELS[s.incident.state]}",
+        f"{_('Severity')}: {severity}",
         f"{_('Time to acknowledge')}: {duration_text(d.time_to_acknowledge)}",
         f"{_('Time to mitigate')}: {duration_text(d.time_to_mitigate)}",
+    ]
+    if not s.is_open:
+        lines.append(f"{_('Time to resolve')}: {duration_text(d.time_to_resolve)}")
+    lines += [
         f"{_('Time open')}: {duration_text(d.open_for)}",
         f"{_('Official grade')}: {GRADE_LABELS[s.incident.statutory_grade]}",
     ]
+    return lines
 
 
 def _reports(s: IncidentSummary) -> list[str]:
@@ -168,10 +185,13 @@ def summary_pdf(s: IncidentSummary, text: dict, *, lang: str, compress: bool = T
     doc.section(_("What happened"), _what_happened(s), "—")
     doc.section(_("Impact"), _impact(s), _("No impact recorded."))
     doc.section(_("What is being done"), _being_done(s), "—")
-    updates = [f"{_time(u.published_at)} — {u.text}" for u in s.updates]
+    updates = [
+        f"{_time(u.published_at)}" + (f" · {u.author}" if u.author else "") + f" — {u.text}"
+        for u in s.updates
+    ]
     doc.section(_("Latest status updates"), updates, _("No status update published yet."))
     decisions = [
-        f"{_time(e.occurred_at)} — {e.text}"
+        f"{_time(e.occurred_at)} · {e.actor or _('System')} — {e.text}"
         + (f" ({e.data['reason']})" if e.data.get("reason") else "")
         for e in s.decisions
     ]

@@ -15,11 +15,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from incidents.domain.severity import Severity
-from incidents.models import Market, RegulatoryReport
+from incidents.models import IncidentTask, Market, RegulatoryReport
 from incidents.services import (
     incident_pin_fact,
     incident_record_decision,
     incident_task_create,
+    incident_task_update,
+    incident_transition,
     status_update_publish,
 )
 from incidents.summaries import incident_summary
@@ -228,6 +230,19 @@ def test_pdf_text_holds_the_facts(executive, incident):
     assert incident.reference.encode() in pdf
     assert b"Block the link domain platform-wide" in pdf
     assert b"Purge cached results" in pdf
+    # What the page's cards show: who decided and who wrote, the severity.
+    assert pdf.count(b"Olivia Ops") >= 2  # the decision's and the update's author
+    assert b"Severity: SEV2" in pdf and b"State: Triage" in pdf
+
+
+def test_pdf_has_the_pages_closing_facts(client, executive, manager, incident):
+    for task in IncidentTask.objects.filter(incident=incident):
+        incident_task_update(actor=manager, task_id=task.id, state=IncidentTask.State.DONE)
+    incident_transition(actor=manager, incident_id=incident.id, target="resolved")
+    client.force_login(executive)
+    body = pdf_text(client.get(url(incident, "summaries:incident-pdf", "en")).content)
+    assert b"Time to resolve" in body
+    assert b"1 task done" in body
 
 
 def test_pdf_in_chinese_uses_the_cjk_font_and_escapes(executive, manager):
