@@ -79,8 +79,21 @@ def reports_sync(*, incident: Incident, actor=None) -> list[RegulatoryReport]:
             )
         elif report is not None and report.is_pending:
             if owed and report.due_at != due:
-                report.due_at = due
+                previous, report.due_at = report.due_at, due
                 report.save(update_fields=["due_at"])
+                # The deadline is what "reports on time" judges: its move is on the record.
+                timeline_append(
+                    incident=incident,
+                    kind="report",
+                    actor=actor,
+                    data={
+                        "action": "due_changed",
+                        "report": report.id,
+                        "obligation": obligation.code,
+                        "from": previous and previous.isoformat(),
+                        "due_at": due and due.isoformat(),
+                    },
+                )
             elif not owed:
                 report.state = State.NOT_REQUIRED
                 report.not_required_reason = _(

@@ -214,6 +214,7 @@ SENTENCES = {
         "submitted": _("Regulatory report submitted."),
         "acknowledged": _("The authority acknowledged a report."),
         "not_required": _("A report was marked not required."),
+        "due_changed": _("A report's deadline moved with the incident's facts."),
         "supplement": _("Supplementary report started."),
     }.get(d.get("action"), _("Regulatory report.")),
     "review": lambda d: (

@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from incidents.exceptions import Conflict, InvalidInput, NotAllowed
-from incidents.models import RegulatoryReport
+from incidents.models import RegulatoryReport, TimelineEvent
 from incidents.services import (
     incident_grade,
     incident_release_role,
@@ -253,6 +253,21 @@ def test_reports_owed_are_recomputed_when_the_facts_change(cast, staffed):
 
     incident_update_details(actor=cast.member, incident_id=incident.id, involves_personal_info=True)
     assert report(incident, "pipl-authority-notice").state == State.REQUIRED
+
+
+def test_a_moved_deadline_is_on_the_timeline(cast, staffed):
+    discovered = timezone.now() - timedelta(hours=5)
+    incident = staffed(discovered_at=discovered, involves_personal_info=True)
+    notice = report(incident, "pipl-authority-notice")
+    earlier = discovered - timedelta(hours=2)
+    incident_update_details(
+        actor=cast.member, incident_id=incident.id, discovered_at=earlier, reason="seen earlier"
+    )
+    assert report(incident, "pipl-authority-notice").due_at == earlier + timedelta(hours=24)
+    moved = TimelineEvent.objects.get(incident=incident, kind="report", data__action="due_changed")
+    assert moved.data["report"] == notice.id
+    assert moved.data["from"] == (discovered + timedelta(hours=24)).isoformat()
+    assert moved.data["due_at"] == (earlier + timedelta(hours=24)).isoformat()
 
 
 @pytest.mark.parametrize(
