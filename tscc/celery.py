@@ -38,6 +38,12 @@ app.conf.beat_schedule = {
         "schedule": 600.0,
         "options": {"expires": 600, "queue": "bulk"},
     },
+    # Vendors: each final day's snapshot sums, for the period metrics (bulk).
+    "vendors-roll-up-snapshot-days": {
+        "task": "vendors.tasks.roll_up_snapshot_days",
+        "schedule": 3600.0,
+        "options": {"expires": 3600, "queue": "bulk"},
+    },
     # Escalations: fire due steps and send due deliveries (the safety net
     # under the on-commit fast path).
     "escalations-sweep": {

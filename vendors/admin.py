@@ -97,6 +97,12 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(m.QueueSnapshot)
 class QueueSnapshotAdmin(ReadOnlyAdmin):
+    """Snapshots are a record: nobody edits or deletes one (the period
+    metrics' daily sums of final days rely on it)."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     list_display = [
         "queue",
         "taken_at",
@@ -188,3 +194,18 @@ class VendorTokenAdmin(admin.ModelAdmin):
             ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)
             % {"count": count},
         )
+
+
+@admin.register(m.QueueDayFigures)
+class QueueDayFiguresAdmin(ReadOnlyAdmin):
+    """Derived sums (vendors.metrics), shown for checking; rebuilt at will."""
+
+    list_display = ["queue", "day", "snapshots", "below_target", "near_target", "sla_percent"]
+    list_filter = ["queue__vendor"]
+    date_hierarchy = "day"
+
+
+@admin.register(m.SnapshotDay)
+class SnapshotDayAdmin(ReadOnlyAdmin):
+    list_display = ["day", "rolled_at"]
+    date_hierarchy = "day"

@@ -409,6 +409,53 @@ class QueueSnapshot(models.Model):
         return f"{self.queue_id} @ {self.taken_at:%Y-%m-%d %H:%M}"
 
 
+class QueueDayFigures(models.Model):
+    """A queue's snapshot sums for one UTC day, once no snapshot can be added
+    to that day any more (posts are at most a week old): the period metrics
+    (vendors.metrics) read a year as 365 of these per queue instead of 8,760
+    snapshots. Derived data, rebuilt at will; `sla_percent` and `warn_below`
+    are the targets the day was judged against (a queue whose targets
+    change is judged again)."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="day_figures")
+    day = models.DateField()
+    snapshots = models.PositiveIntegerField()
+    weighted_attainment = models.FloatField()  # sum(attainment x outflow)
+    outflow = models.FloatField()
+    below_target = models.PositiveIntegerField()
+    near_target = models.PositiveIntegerField()
+    qa_sum = models.FloatField()
+    qa_snapshots = models.PositiveIntegerField()
+    sla_percent = models.FloatField()
+    warn_below = models.FloatField()
+
+    class Meta:
+        verbose_name = _("queue day figures")
+        verbose_name_plural = _("queue day figures")
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "day"], name="queue_day_figures_once"),
+        ]
+        indexes = [models.Index(fields=["day"], name="queue_day_figures_day")]
+
+    def __str__(self) -> str:
+        return f"{self.queue_id} on {self.day:%Y-%m-%d}"
+
+
+class SnapshotDay(models.Model):
+    """A UTC day whose QueueDayFigures are complete (a queue without figures
+    that day had no snapshot)."""
+
+    day = models.DateField(unique=True)
+    rolled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rolled-up snapshot day")
+        verbose_name_plural = _("rolled-up snapshot days")
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y-%m-%d}"
+
+
 class VendorMembership(models.Model):
     class Role(models.TextChoices):
         LEAD = "lead", _("Lead")

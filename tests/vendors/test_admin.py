@@ -20,6 +20,8 @@ MODELS = [
     "vendormembership",
     "incidentimpact",
     "vendortoken",
+    "queuedayfigures",
+    "snapshotday",
 ]
 
 
@@ -49,3 +51,18 @@ def test_token_added_in_admin_shows_its_secret_once(admin_client, vendor):
     assert token_authenticate(secret) == token
     page = admin_client.get(reverse("admin:vendors_vendortoken_change", args=[token.id]))
     assert secret not in page.content.decode()
+
+
+def test_snapshots_cannot_be_deleted_in_the_admin(admin_client, queue):
+    from tests.vendors.test_metrics import snap
+    from vendors.models import QueueSnapshot
+
+    snapshot = snap(queue, 1, 99, 100)
+    page = admin_client.get(reverse("admin:vendors_queuesnapshot_delete", args=[snapshot.id]))
+    assert page.status_code == 403
+    bulk = admin_client.post(
+        reverse("admin:vendors_queuesnapshot_changelist"),
+        {"action": "delete_selected", "_selected_action": [snapshot.id], "post": "yes"},
+    )
+    assert bulk.status_code in (200, 302)
+    assert QueueSnapshot.objects.filter(id=snapshot.id).exists()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from django.db import connection
@@ -12,8 +12,14 @@ from django.utils import timezone
 from incidents.services import incident_transition
 from tests.incidents.factories import declare
 from vendors import services
-from vendors.metrics import VENDOR_METRICS, VendorMetricKey, vendor_metrics
-from vendors.models import IncidentImpact, Queue, QueueSnapshot
+from vendors.metrics import (
+    VENDOR_METRICS,
+    VendorMetricKey,
+    final_days_before,
+    roll_up_days,
+    vendor_metrics,
+)
+from vendors.models import IncidentImpact, Queue, QueueDayFigures, QueueSnapshot, SnapshotDay
 
 pytestmark = pytest.mark.django_db
 
@@ -21,10 +27,12 @@ NOW = timezone.now().replace(second=0, microsecond=0)
 START, END = NOW - timedelta(days=7), NOW + timedelta(hours=1)
 
 
-def snap(queue, hours_ago, attainment, outflow, qa=None):
+def snap(queue, hours_ago, attainment, outflow, qa=None, *, back=timedelta(0)):
+    """A snapshot `hours_ago` before NOW (and `back` before that), written
+    directly: the services refuse figures over a week old."""
     return QueueSnapshot.objects.create(
         queue=queue,
-        taken_at=NOW - timedelta(hours=hours_ago),
+        taken_at=NOW - back - timedelta(hours=hours_ago),
         backlog=10,
         inflow_per_hour=outflow,
         outflow_per_hour=outflow,
@@ -51,18 +59,23 @@ def queue2(manager, vendor, site):
     )
 
 
+def place_snapshots(queue, queue2, other_queue, back=timedelta(0)):
+    """The hand-built figures of the period [START, END) shifted `back`."""
+    # queue: target 95 %, warn under 97 %.
+    snap(queue, 1, 99, 100, qa=90, back=back)  # ok
+    snap(queue, 2, 96, 300, back=back)  # near
+    snap(queue, 3, 80, 100, qa=80, back=back)  # below
+    snap(queue, 4, 50, 0, back=back)  # below, no outflow: weighs nothing
+    snap(queue, 24 * 8, 0, 1000, qa=0, back=back)  # before the period
+    snap(queue, -2, 0, 1000, back=back)  # after it
+    # queue2: target 90 %, warn under 99 % (set on the queue).
+    snap(queue2, 1, 95, 100, qa=100, back=back)  # near
+    snap(other_queue, 1, 100, 50, back=back)
+
+
 @pytest.fixture
 def figures(queue, queue2, other_queue, manager, vendor, other_vendor, site, other_site):
-    # queue: target 95 %, warn under 97 %.
-    snap(queue, 1, 99, 100, qa=90)  # ok
-    snap(queue, 2, 96, 300)  # near
-    snap(queue, 3, 80, 100, qa=80)  # below
-    snap(queue, 4, 50, 0)  # below, no outflow: weighs nothing
-    snap(queue, 24 * 8, 0, 1000, qa=0)  # before the period
-    snap(queue, -2, 0, 1000)  # after it
-    # queue2: target 90 %, warn under 99 % (set on the queue).
-    snap(queue2, 1, 95, 100, qa=100)  # near
-    snap(other_queue, 1, 100, 50)
+    place_snapshots(queue, queue2, other_queue)
 
     i1, i2, i3, i4 = (declare(manager) for _ in range(4))
     IncidentImpact.objects.create(
@@ -146,3 +159,105 @@ def test_every_vendor_metric_has_a_definition():
     assert set(VENDOR_METRICS) == keys
     for key, definition in VENDOR_METRICS.items():
         assert definition.key == key and str(definition.definition).endswith(".")
+
+
+# --- weeks-old figures: read from the daily sums ------------------------------------
+
+# The period's NOW moved to 00:30 UTC a month ago: the hand-built figures
+# (1 to 4 hours before it) fill the whole day before, read from its sums.
+BACK = NOW - datetime.combine((NOW - timedelta(days=30)).date(), time(0, 30), tzinfo=UTC)
+
+
+def snapshot_figures(rows):
+    return {
+        v.code: (
+            v.snapshots,
+            v.weighted_attainment,
+            v.outflow,
+            v.below_target,
+            v.near_target,
+            v.qa_sum,
+            v.qa_snapshots,
+            sorted(
+                (q.code, q.snapshots, q.weighted_attainment, q.below_target, q.near_target)
+                for q in v.queues
+            ),
+        )
+        for v in rows
+    }
+
+
+def test_weeks_old_figures_come_from_daily_sums_with_the_same_answers(
+    queue, queue2, other_queue, vendor
+):
+    place_snapshots(queue, queue2, other_queue, back=BACK)
+    start, end = START - BACK, END - BACK
+    rows = by_code(vendor_metrics(start=start, end=end))
+    q1 = next(q for q in rows["luzon"].queues if q.code == "en-video")
+    assert q1.snapshots == 4
+    assert q1.sla_attainment == pytest.approx(93.4)
+    assert (q1.below_target, q1.near_target, q1.qa_accuracy) == (2, 1, 85)
+    luzon = rows["luzon"]
+    assert (luzon.snapshots, luzon.below_target, luzon.near_target) == (5, 2, 2)
+    assert luzon.sla_attainment == pytest.approx((46_700 + 9_500) / 600)
+    assert rows["straits"].sla_attainment == 100
+    # The period's whole days were summed once, every day of it, data or not.
+    days = (end.date() - start.date()).days - 1
+    assert SnapshotDay.objects.count() == days
+    assert QueueDayFigures.objects.filter(queue=queue).exists()
+    again = vendor_metrics(start=start, end=end)
+    assert snapshot_figures(again) == snapshot_figures(rows.values())
+    # The figures read straight from the snapshots agree, whatever the split.
+    SnapshotDay.objects.all().delete()
+    QueueDayFigures.objects.all().delete()
+    for shifted in (start + timedelta(hours=5), start - timedelta(hours=13)):
+        a = vendor_metrics(start=shifted, end=end)
+        SnapshotDay.objects.all().delete()
+        QueueDayFigures.objects.all().delete()
+        b = vendor_metrics(start=shifted, end=end)
+        assert snapshot_figures(a) == snapshot_figures(b)
+
+
+def test_a_changed_target_judges_the_summed_days_again(queue, queue2, other_queue, vendor):
+    place_snapshots(queue, queue2, other_queue, back=BACK)
+    start, end = START - BACK, END - BACK
+    vendor_metrics(start=start, end=end)  # the days summed against 95 % / 97 %
+    Queue.objects.filter(id=queue.id).update(sla_percent=97)  # warn now under 99 %
+    luzon = by_code(vendor_metrics(start=start, end=end))["luzon"]
+    q1 = next(q for q in luzon.queues if q.code == "en-video")
+    assert (q1.below_target, q1.near_target) == (3, 0)  # 96, 80 and 50 below; 99 is ok
+    assert set(
+        QueueDayFigures.objects.filter(queue=queue).values_list("sla_percent", flat=True)
+    ) == {97}
+
+
+def test_days_that_can_still_get_figures_are_not_summed(queue):
+    today = NOW.date()
+    assert roll_up_days(today - timedelta(days=7), today + timedelta(days=1), now=NOW) == 0
+    assert not SnapshotDay.objects.exists()
+    # Posts may be a week old (and five minutes ahead): the day before
+    # NOW - 7 days is the last that can get no more figures.
+    assert final_days_before(NOW) == (NOW - timedelta(days=7, minutes=5)).date()
+    summed = roll_up_days(today - timedelta(days=10), today, now=NOW)
+    days = set(SnapshotDay.objects.values_list("day", flat=True))
+    assert summed == len(days) and max(days) == final_days_before(NOW) - timedelta(days=1)
+    assert min(days) == today - timedelta(days=10)
+    assert roll_up_days(today - timedelta(days=10), today, now=NOW) == 0  # done already
+
+
+def test_queries_stay_fixed_with_daily_sums(queue, queue2, other_queue, manager):
+    place_snapshots(queue, queue2, other_queue, back=BACK)
+    start, end = START - BACK, END - BACK
+    vendor_metrics(start=start, end=end)  # sums the days
+    with CaptureQueriesContext(connection) as few:
+        vendor_metrics(start=start, end=end)
+    for i in range(3):
+        v = services.vendor_create(actor=manager, code=f"v{i}", name=f"Vendor {i}")
+        q = services.queue_create(actor=manager, vendor_id=v.id, code="q", name="Q")
+        for h in range(1, 30):
+            snap(q, h * 7, 90 + i, 10 * h, back=BACK)
+    with CaptureQueriesContext(connection) as many:
+        vendor_metrics(start=start, end=end)
+    # Vendors, queues, the summed days' check, their sums, two ragged ends, links
+    # (plus one to sum the new vendors' days: none here, the days were summed).
+    assert len(few) == len(many) == 7

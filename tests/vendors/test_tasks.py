@@ -32,3 +32,20 @@ def test_a_new_queue_is_not_stale_at_once(manager, vendor):
 
     queue_create(actor=manager, vendor_id=vendor.id, code="new", name="New")
     assert sweep_stale_reports() == []
+
+
+def test_the_daily_sums_are_kept_on_beat():
+    from tscc.celery import app
+
+    entry = app.conf.beat_schedule["vendors-roll-up-snapshot-days"]
+    assert entry["task"] == "vendors.tasks.roll_up_snapshot_days"
+
+
+@pytest.mark.django_db
+def test_the_roll_up_task_sums_two_years_of_final_days_once(queue):
+    from vendors.models import SnapshotDay
+    from vendors.tasks import roll_up_snapshot_days
+
+    first = roll_up_snapshot_days()
+    assert first == SnapshotDay.objects.count() > 700
+    assert roll_up_snapshot_days() == 0

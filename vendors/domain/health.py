@@ -40,6 +40,8 @@ from zoneinfo import ZoneInfo
 
 ALL_DAYS = frozenset(range(1, 8))  # ISO weekdays, 1 = Monday
 WARN_MARGIN = 2.0  # points above the SLA target where "near" begins
+# Figures may be posted for a moment at most this old (so older days are final).
+MAX_SNAPSHOT_AGE = timedelta(days=7)
 UNDERSTAFFED_WARN = 0.90
 UNDERSTAFFED_BREACH = 0.75
 PROJECTION_HORIZON_MINUTES = 60

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from tscc.exceptions import InvalidInput, NotAllowed
 from tscc.roles import Role
+from vendors.domain.health import MAX_SNAPSHOT_AGE
 from vendors.exceptions import DuplicateSnapshot, NotFound
 from vendors.models import Queue, QueueSnapshot, Vendor
 from vendors.realtime import board_changed_on_commit
@@ -51,7 +52,7 @@ from vendors.services.common import (
 logger = logging.getLogger(__name__)
 
 FUTURE_SKEW = timedelta(minutes=5)
-MAX_AGE = timedelta(days=7)
+MAX_AGE = MAX_SNAPSHOT_AGE
 MAX_IMPORT_ROWS = 50_000
 
 COUNTS = ("backlog", "staffed_headcount")
