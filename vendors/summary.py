@@ -12,17 +12,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from incidents.domain.metrics import EXCLUDED_STATES
 from incidents.metrics import Unit
 from incidents.models.reference import localized
 from incidents.sections import SectionMetric, SectionTable, SummarySection
-from vendors.metrics import VENDOR_METRICS, Figures, VendorMetricKey, vendor_metrics
-from vendors.models import IncidentImpact, Vendor
+from vendors.metrics import (
+    VENDOR_METRICS,
+    Figures,
+    VendorMetricKey,
+    linked_incident_totals,
+    vendor_metrics,
+)
+from vendors.models import Vendor
 
 SECTION_KEY = "vendors"
 
@@ -81,23 +85,9 @@ def vendor_section(*, start: datetime, end: datetime) -> SummarySection:
         total.qa_snapshots += v.qa_snapshots
     ids = [v.vendor_id for v in vendors]
     if ids:
-        counts = (
-            IncidentImpact.objects.filter(
-                vendor_id__in=ids,
-                incident__declared_at__gte=start,
-                incident__declared_at__lt=end,
-            )
-            .exclude(incident__state__in=[s.value for s in EXCLUDED_STATES])
-            .aggregate(
-                linked=Count("incident_id", distinct=True),
-                trouble=Count(
-                    "incident_id",
-                    distinct=True,
-                    filter=Q(trouble_key__isnull=False) & ~Q(trouble_key=""),
-                ),
-            )
+        total.linked_incidents, total.trouble_incidents = linked_incident_totals(
+            vendor_ids=ids, start=start, end=end
         )
-        total.linked_incidents, total.trouble_incidents = counts["linked"], counts["trouble"]
         names_zh = dict(Vendor.objects.filter(id__in=ids).values_list("id", "name_zh"))
     else:
         names_zh = {}
