@@ -13,6 +13,7 @@ from incidents.models import (
     Review,
     StatusUpdate,
     Surface,
+    TimelineEvent,
 )
 from incidents.services import (
     incident_add_note,
@@ -638,10 +639,12 @@ def test_moving_discovery_needs_a_reason_and_moves_the_statutory_clocks(cast, st
         reason="The first user report came in at 09:00",
     )
     assert fresh(incident).discovered_at == earlier
-    event = last_event(incident)
+    event = TimelineEvent.objects.filter(incident=incident, kind="details_changed").last()
     assert event.text == "The first user report came in at 09:00"
     assert event.data["changes"] == {"discovered_at": [discovered.isoformat(), earlier.isoformat()]}
     assert report(incident, "pipl-authority-notice").due_at == earlier + timedelta(hours=24)
+    moved = last_event(incident)  # the report's deadline moved with it, on the record
+    assert (moved.kind, moved.data["action"], moved.seq) == ("report", "due_changed", event.seq + 1)
 
 
 @pytest.mark.parametrize(
