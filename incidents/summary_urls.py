@@ -3,7 +3,13 @@
 
 from django.urls import path
 
-from incidents.views import summary_incident, summary_now, summary_trends, summary_weekly
+from incidents.views import (
+    summary_exports,
+    summary_incident,
+    summary_now,
+    summary_trends,
+    summary_weekly,
+)
 
 app_name = "summaries"
 
@@ -16,8 +22,8 @@ urlpatterns = [
         name="incident-pdf",
     ),
     path("trends/", summary_trends.trends, name="trends"),
-    path("trends/metrics.csv", summary_trends.metrics_csv, name="metrics-csv"),
-    path("trends/incidents.csv", summary_trends.incidents_csv, name="incidents-csv"),
+    path("trends/metrics.csv", summary_exports.metrics_csv, name="metrics-csv"),
+    path("trends/incidents.csv", summary_exports.incidents_csv, name="incidents-csv"),
     path("weekly/", summary_weekly.weekly, name="weekly"),
     path("weekly/<int:list_id>/send/", summary_weekly.weekly_send, name="weekly-send"),
 ]

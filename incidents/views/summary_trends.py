@@ -1,5 +1,6 @@
-"""Summaries: trends over a period (/summary/trends/), and the CSV exports of
-its metrics and of its incidents.
+"""Summaries: trends over a period (/summary/trends/): the filter, the
+tiles, the charts and the other apps' sections. Its CSV exports are
+incidents.views.summary_exports, on the same filter (parse_filters).
 
 Every number comes from incidents.metrics (one definition per metric) and
 from the sections other apps add (incidents.sections); the definitions are
@@ -11,15 +12,14 @@ of incidents.
 
 from __future__ import annotations
 
-import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -34,7 +34,6 @@ from incidents.domain.metrics import (
     Bucket,
     DurationStats,
     MetricKey,
-    Outcome,
     Summary,
 )
 from incidents.labels import SEVERITY_LABELS
@@ -43,7 +42,6 @@ from incidents.metrics import (
     SCOPE,
     MetricsResult,
     Unit,
-    incident_facts_in_period,
     incident_metrics,
     metric_filter_choices,
 )
@@ -244,7 +242,7 @@ class Filters:
     teams: list[int] | None
 
 
-def _parse(request: HttpRequest):
+def parse_filters(request: HttpRequest):
     """(form, filters or None, category names, status for an invalid form)."""
     names, active, teams = metric_filter_choices()
     form = TrendsForm(request.GET or None, categories=active, teams=teams)
@@ -270,12 +268,14 @@ def _parse(request: HttpRequest):
     return form, filters, names, 200
 
 
-def _require(request: HttpRequest) -> None:
+def require_reader(request: HttpRequest) -> None:
+    """Executives, ops managers and admins read the summaries; nobody else."""
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied
 
 
-def _metrics(filters: Filters, *, start: datetime, end: datetime) -> MetricsResult:
+def filtered_metrics(filters: Filters, *, start: datetime, end: datetime) -> MetricsResult:
+    """The incident metrics of [start, end) under the page's filters."""
     return incident_metrics(
         start=start,
         end=end,
@@ -687,8 +687,8 @@ def _period_text(period: Period) -> str:
 @require_GET
 @login_required
 def trends(request: HttpRequest) -> HttpResponse:
-    _require(request)
-    form, filters, names, status = _parse(request)
+    require_reader(request)
+    form, filters, names, status = parse_filters(request)
     context = {
         "form": form,
         "scope": SCOPE,
@@ -702,9 +702,9 @@ def trends(request: HttpRequest) -> HttpResponse:
     }
     if filters is not None:
         period = filters.period
-        current = _metrics(filters, start=period.start, end=period.end)
+        current = filtered_metrics(filters, start=period.start, end=period.end)
         prev_start, prev_end = period.previous
-        previous = _metrics(filters, start=prev_start, end=prev_end)
+        previous = filtered_metrics(filters, start=prev_start, end=prev_end)
         context.update(
             {
                 "filters": filters,
@@ -740,263 +740,6 @@ def trends(request: HttpRequest) -> HttpResponse:
         else "incidents/summaries/trends.html"
     )
     return render(request, template, context, status=status)
-
-
-# --- CSV -------------------------------------------------------------------------
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value):
-    """A cell a spreadsheet will not run: text starting like a formula gets a
-    leading apostrophe (OWASP "CSV injection"). Numbers are left alone."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_response(rows: Iterable[list], filename: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
-
-    def stream() -> Iterator[bytes]:
-        yield "\ufeff".encode()  # a BOM: Excel then reads UTF-8 (and Chinese) correctly
-        for row in rows:
-            yield writer.writerow([safe_cell(c) for c in row]).encode()
-
-    response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def _csv_filters(request: HttpRequest):
-    _require(request)
-    form, filters, names, status = _parse(request)
-    if filters is None:
-        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
-        return None, HttpResponse(errors, status=status, content_type="text/plain; charset=utf-8")
-    return filters, None
-
-
-def _filename(kind: str, period: Period) -> str:
-    return f"tscc-{kind}-{period.first_day:%Y%m%d}-{period.last_day:%Y%m%d}.csv"
-
-
-def metric_cells(key: MetricKey | str, summary: Summary) -> tuple:
-    """(value, unit, numerator, denominator) of one metric, as the CSV writes it:
-    durations in seconds (mean = sum / count), percents with met / judged."""
-    raw = summary.value(key)
-    if isinstance(raw, DurationStats):
-        if not raw.count:
-            return None, "seconds", None, 0
-        mean = raw.mean.total_seconds()
-        return round(mean, 1), "seconds", round(mean * raw.count, 1), raw.count
-    if isinstance(raw, Attainment):
-        pct = raw.percent
-        return (None if pct is None else round(pct, 1)), "percent", raw.met, raw.judged
-    return raw, "count", None, None
-
-
-METRICS_HEADER = (
-    "section",
-    "metric",
-    "label",
-    "subject",
-    "bucket",
-    "bucket_start",
-    "value",
-    "unit",
-    "numerator",
-    "denominator",
-    "definition",  # on each metric's total row, in the reader's language
-)
-
-
-def metrics_rows(result: MetricsResult, sections: Iterable[SummarySection], period: Period):
-    rows: list[list] = [list(METRICS_HEADER)]
-    first = period.first_day.isoformat()
-    for key, definition in METRICS.items():
-        label = str(definition.label)
-        rows.append(
-            [
-                "incidents",
-                key,
-                label,
-                "",
-                "total",
-                first,
-                *metric_cells(key, result.totals),
-                str(definition.definition),
-            ]
-        )
-        for day, summary in result.series:
-            rows.append(
-                [
-                    "incidents",
-                    key,
-                    label,
-                    "",
-                    result.bucket,
-                    day.isoformat(),
-                    *metric_cells(key, summary),
-                    "",
-                ]
-            )
-    for section in sections:
-        by_label = {str(m.label): m for m in section.metrics}
-        for m in section.metrics:
-            value = None if m.value is None else round(m.value, 2)
-            rows.append(
-                [
-                    section.key,
-                    m.key,
-                    str(m.label),
-                    "",
-                    "total",
-                    first,
-                    value,
-                    m.unit,
-                    None,
-                    None,
-                    str(m.definition),
-                ]
-            )
-        if section.table is None:
-            continue
-        units = list(section.table.units) + [""] * len(section.table.columns)
-        for row in section.table.rows:
-            subject = str(row[0]) if row else ""
-            for i, column in enumerate(section.table.columns[1:], start=1):
-                metric = by_label.get(str(column))
-                value = row[i] if i < len(row) else None
-                if isinstance(value, float):
-                    value = round(value, 2)
-                rows.append(
-                    [
-                        section.key,
-                        metric.key if metric else "",
-                        str(column),
-                        subject,
-                        "total",
-                        first,
-                        value,
-                        units[i] or "text",
-                        None,
-                        None,
-                        "",
-                    ]
-                )
-    return rows
-
-
-@require_GET
-@login_required
-def metrics_csv(request: HttpRequest):
-    filters, error = _csv_filters(request)
-    if error is not None:
-        return error
-    period = filters.period
-    result = _metrics(filters, start=period.start, end=period.end)
-    sections = summary_sections(start=period.start, end=period.end, time_zone=str(period.tz))
-    return _csv_response(metrics_rows(result, sections, period), _filename("metrics", period))
-
-
-def _utc(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _seconds(value: timedelta | None):
-    return None if value is None else int(value.total_seconds())
-
-
-def _outcome(outcome: Outcome) -> str:
-    return {Outcome.MET: "yes", Outcome.MISSED: "no", Outcome.PENDING: "pending"}.get(outcome, "")
-
-
-def _reports_outcome(outcomes: tuple[Outcome, ...]) -> str:
-    judged = [o for o in outcomes if o in (Outcome.MET, Outcome.MISSED)]
-    if not judged:
-        return "pending" if Outcome.PENDING in outcomes else ""
-    return "yes" if all(o is Outcome.MET for o in judged) else "no"
-
-
-INCIDENTS_HEADER = (
-    "reference",
-    "title",
-    "title_zh",
-    "category",
-    "severity_declared",
-    "severity_highest",
-    "state",
-    "counted",
-    "declared_at",
-    "acknowledged_at",
-    "mitigated_at",
-    "resolved_at",
-    "mtta_seconds",
-    "mttr_seconds",
-    "ack_within_target",
-    "cadence_kept",
-    "reports_on_time",
-)
-
-
-def incident_rows(filters: Filters, *, now: datetime) -> list[list]:
-    """One row per incident declared in the period (excluded ones marked not
-    counted), from the same facts the metrics use: five queries."""
-    period = filters.period
-    found = incident_facts_in_period(
-        start=period.start,
-        end=period.end,
-        categories=filters.categories,
-        teams=filters.teams,
-        now=now,
-    )
-    if filters.severities is not None:
-        wanted = set(filters.severities)
-        found = [row for row in found if row[3].severity_highest.value in wanted]
-    rows: list[list] = [list(INCIDENTS_HEADER)]
-    for reference, title, title_zh, f in found:
-        rows.append(
-            [
-                reference,
-                title,
-                title_zh,
-                f.category,
-                f.severity_declared.value,
-                f.severity_highest.value,
-                f.state.value,
-                "no" if f.excluded else "yes",
-                _utc(f.declared_at),
-                _utc(f.acknowledged_at),
-                _utc(f.mitigated_at),
-                _utc(f.resolved_at),
-                _seconds(f.time_to_acknowledge),
-                _seconds(f.time_to_resolve),
-                _outcome(f.ack_outcome),
-                _outcome(f.cadence_outcome),
-                _reports_outcome(f.reports),
-            ]
-        )
-    return rows
-
-
-@require_GET
-@login_required
-def incidents_csv(request: HttpRequest):
-    filters, error = _csv_filters(request)
-    if error is not None:
-        return error
-    rows = incident_rows(filters, now=timezone.now())
-    return _csv_response(rows, _filename("incidents", filters.period))
 
 
 def export_links(query: str) -> dict[str, str]:

@@ -15,7 +15,8 @@ from django.urls import reverse
 
 from incidents.domain.metrics import Bucket
 from incidents.domain.severity import Severity
-from incidents.views.summary_trends import automatic_bucket, safe_cell
+from incidents.views.summary_exports import safe_cell
+from incidents.views.summary_trends import automatic_bucket
 from tests.incidents import test_metrics as hand_built_set
 from tests.incidents.test_metrics import DAY, NOW, T0, declare_at, mins, move
 from tscc.roles import Role
