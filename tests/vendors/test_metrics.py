@@ -13,6 +13,7 @@ from incidents.services import incident_transition
 from tests.incidents.factories import declare
 from vendors import services
 from vendors.metrics import (
+    READER_ROLL_UP_DAYS,
     VENDOR_METRICS,
     VendorMetricKey,
     final_days_before,
@@ -261,3 +262,14 @@ def test_queries_stay_fixed_with_daily_sums(queue, queue2, other_queue, manager)
     # Vendors, queues, the summed days' check, their sums, two ragged ends, links
     # (plus one to sum the new vendors' days: none here, the days were summed).
     assert len(few) == len(many) == 7
+
+
+def test_a_reader_leaves_many_missing_days_to_beat(queue, queue2, other_queue):
+    place_snapshots(queue, queue2, other_queue, back=BACK)
+    start, end = NOW - timedelta(days=60), NOW  # ~50 final days, none summed
+    with CaptureQueriesContext(connection) as read:
+        raw = snapshot_figures(vendor_metrics(start=start, end=end))
+    assert not SnapshotDay.objects.exists()  # read from the snapshots, nothing summed
+    assert len(read) == 5  # vendors, queues, the days' check, snapshots, links
+    assert roll_up_days(start.date(), end.date()) > READER_ROLL_UP_DAYS  # beat's run
+    assert snapshot_figures(vendor_metrics(start=start, end=end)) == raw
