@@ -221,11 +221,16 @@ def _midnight(moment: datetime) -> datetime:
     return datetime.combine(moment.astimezone(UTC).date(), time(), tzinfo=UTC)
 
 
+# Slack past the posting window for a post or import still committing and for
+# clocks that disagree between machines (a day summed too early would miss it).
+FINAL_AFTER = MAX_SNAPSHOT_AGE + timedelta(hours=1)
+
+
 def final_days_before(now: datetime) -> date:
     """The first UTC day that may still get snapshots: figures are posted
-    for moments at most MAX_SNAPSHOT_AGE old (plus the five minutes' clock
-    skew allowed ahead), so every day before this one is final."""
-    return (now - MAX_SNAPSHOT_AGE - timedelta(minutes=5)).astimezone(UTC).date()
+    for moments at most MAX_SNAPSHOT_AGE old (an hour's slack added), so
+    every day before this one is final."""
+    return (now - FINAL_AFTER).astimezone(UTC).date()
 
 
 def _day_rows(snapshots: QuerySet) -> QuerySet:
@@ -289,9 +294,9 @@ def roll_up_days(
     missing = [d for d in missing if d not in done]
     if at_most is not None and len(missing) > at_most:
         return None
-    runs: list[tuple[date, date]] = []
+    runs: list[tuple[date, date]] = []  # consecutive days, at most a month a run
     for day in missing:
-        if runs and runs[-1][1] == day:
+        if runs and runs[-1][1] == day and (day - runs[-1][0]).days < 31:
             runs[-1] = (runs[-1][0], day + timedelta(days=1))
         else:
             runs.append((day, day + timedelta(days=1)))
@@ -338,7 +343,8 @@ def _queue_sums(
     UTC days from QueueDayFigures (summed first if a few are missing), the
     rest from snapshots; all from snapshots while more days are missing
     than a reader sums (beat sums them)."""
-    first = (_midnight(start) + timedelta(days=1) if start != _midnight(start) else start).date()
+    # The first whole UTC day (the UTC date, whatever zone `start` is written in).
+    first = _midnight(start).date() + timedelta(days=0 if start == _midnight(start) else 1)
     last = min(_midnight(end).date(), final_days_before(timezone.now()))
     sums: dict[int, dict] = {}
 
