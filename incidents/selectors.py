@@ -304,6 +304,21 @@ def overdue_reports(*, viewer, limit: int = 5) -> list[RegulatoryReport]:
     )
 
 
+def incident_ended_at(*, incident: Incident):
+    """When a cancelled or merged incident left the open states (the last
+    move to cancelled or merged on its timeline); None if it never did."""
+    return (
+        TimelineEvent.objects.filter(
+            incident=incident,
+            kind=TimelineEvent.Kind.STATE_CHANGED,
+            data__to__in=["cancelled", "merged"],
+        )
+        .order_by("-seq")
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+
+
 def incident_durations(*, incident: Incident, events=None):
     """Times to acknowledge, mitigate and resolve, derived from the timeline's
     state changes and acknowledgements (not from the cached columns)."""

@@ -273,6 +273,8 @@ def _durations(incident: Incident, now: datetime) -> tuple[Durations, Severity |
             None,
         )
     end = facts.resolved_at or now
+    if facts.excluded:  # cancelled or merged: open until it was
+        end = selectors.incident_ended_at(incident=incident) or end
     return (
         Durations(
             facts.time_to_acknowledge,

@@ -200,6 +200,14 @@ def test_durations_and_state(executive, incident):
     assert [f.text for f in summary.key_facts] == ["Around 4,000 users clicked"]
 
 
+def test_a_cancelled_incident_was_open_until_it_was_cancelled(executive, manager):
+    incident = declare(manager, title="False alarm")
+    incident_transition(actor=manager, incident_id=incident.id, target="cancelled", reason="No.")
+    later = timezone.now() + timedelta(hours=5)
+    summary = incident_summary(executive, incident.id, later)
+    assert summary.durations.open_for < timedelta(minutes=1)
+
+
 def test_page_query_count_is_bounded(client, executive, incident, django_assert_max_num_queries):
     client.force_login(executive)
     with django_assert_max_num_queries(30):
