@@ -330,11 +330,11 @@ def incident_durations(*, incident: Incident, events=None):
             incident=incident,
             kind__in=[TimelineEvent.Kind.STATE_CHANGED, TimelineEvent.Kind.ACKNOWLEDGED],
         )
+    states = {s.value for s in State}
     changes = [
         StateChange(e.occurred_at, State(e.data["to"]), seq=e.seq)
         for e in events
-        if e.kind == TimelineEvent.Kind.STATE_CHANGED
-        and e.data.get("to") in {s.value for s in State}
+        if e.kind == TimelineEvent.Kind.STATE_CHANGED and e.data.get("to") in states
     ] + [
         StateChange(e.occurred_at, State.TRIAGE, acknowledged=True, seq=e.seq)
         for e in events

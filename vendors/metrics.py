@@ -2,9 +2,14 @@
 
 `VENDOR_METRICS` names every metric like incidents.metrics.METRICS (key,
 label, one-sentence definition, unit). `vendor_metrics` aggregates in the
-database: four queries whatever the number of vendors, queues, snapshots
-or incidents. It applies no permission filter: callers pass the vendor ids
-the viewer may see (vendors.selectors.vendors_visible_to).
+database: at most seven queries whatever the number of vendors, queues,
+snapshots or incidents. It applies no permission filter: callers pass the
+vendor ids the viewer may see (vendors.selectors.vendors_visible_to).
+
+Like incidents.metrics with its facts cache, this module also writes one
+thing: derived data, the daily sums of final days (QueueDayFigures,
+SnapshotDay), which it rebuilds at will and which no user edits
+(roll_up_days; beat runs it hourly through vendors.tasks).
 
 SLA attainment is weighted by outflow, as on the vendor page's weekly
 figures (vendors.selectors.vendor_weekly_figures): sum(attainment x

@@ -66,30 +66,19 @@ def reports_sync(*, incident: Incident, actor=None) -> list[RegulatoryReport]:
                 due_at=due,
             )
             created.append(report)
-            timeline_append(
-                incident=incident,
-                kind="report",
-                actor=actor,
-                data={
-                    "action": "owed",
-                    "report": report.id,
-                    "obligation": obligation.code,
-                    "due_at": due and due.isoformat(),
-                },
-            )
+            _synced(incident, actor, report, obligation, "owed", due_at=due and due.isoformat())
         elif report is not None and report.is_pending:
             if owed and report.due_at != due:
                 previous, report.due_at = report.due_at, due
                 report.save(update_fields=["due_at"])
                 # The deadline is what "reports on time" judges: its move is on the record.
-                timeline_append(
-                    incident=incident,
-                    kind="report",
-                    actor=actor,
-                    data={
-                        "action": "due_changed",
-                        "report": report.id,
-                        "obligation": obligation.code,
+                _synced(
+                    incident,
+                    actor,
+                    report,
+                    obligation,
+                    "due_changed",
+                    **{
                         "from": previous and previous.isoformat(),
                         "due_at": due and due.isoformat(),
                     },
@@ -100,17 +89,7 @@ def reports_sync(*, incident: Incident, actor=None) -> list[RegulatoryReport]:
                     "No longer owed: the incident's facts changed (grade %(grade)s)."
                 ) % {"grade": incident.get_statutory_grade_display()}
                 report.save(update_fields=["state", "not_required_reason"])
-                timeline_append(
-                    incident=incident,
-                    kind="report",
-                    actor=actor,
-                    data={
-                        "action": "not_required",
-                        "report": report.id,
-                        "obligation": obligation.code,
-                        "automatic": True,
-                    },
-                )
+                _synced(incident, actor, report, obligation, "not_required", automatic=True)
         elif (
             report is not None
             and report.state == State.NOT_REQUIRED
@@ -120,13 +99,18 @@ def reports_sync(*, incident: Incident, actor=None) -> list[RegulatoryReport]:
             report.state = State.REQUIRED
             report.due_at = due
             report.save(update_fields=["state", "due_at"])
-            timeline_append(
-                incident=incident,
-                kind="report",
-                actor=actor,
-                data={"action": "owed", "report": report.id, "obligation": obligation.code},
-            )
+            _synced(incident, actor, report, obligation, "owed")
     return created
+
+
+def _synced(incident, actor, report, obligation, action: str, **data) -> None:
+    """reports_sync's record of what it did to one report, on the timeline."""
+    timeline_append(
+        incident=incident,
+        kind="report",
+        actor=actor,
+        data={"action": action, "report": report.id, "obligation": obligation.code, **data},
+    )
 
 
 def _released_automatically(report: RegulatoryReport) -> bool:

@@ -47,6 +47,19 @@ def snap(queue, hours_ago, attainment, outflow, qa=None, *, back=timedelta(0)):
     )
 
 
+def more_vendors(manager, count, hours, *, back=timedelta(0), every=1):
+    """`count` more vendors, each with one queue reporting `hours` times
+    (`every` hours apart): the data a query count must not grow with."""
+    queues = []
+    for i in range(count):
+        v = services.vendor_create(actor=manager, code=f"v{i}", name=f"Vendor {i}")
+        q = services.queue_create(actor=manager, vendor_id=v.id, code="q", name="Q")
+        for h in range(1, hours + 1):
+            snap(q, h * every, 90 + i, 10 * h, back=back)
+        queues.append(q)
+    return queues
+
+
 @pytest.fixture
 def queue2(manager, vendor, site):
     return services.queue_create(
@@ -144,12 +157,8 @@ def test_inactive_queues_are_listed_only_with_figures(figures, vendor, manager, 
 def test_queries_do_not_grow_with_the_data(figures, manager, vendor, other_vendor, queue):
     with CaptureQueriesContext(connection) as few:
         vendor_metrics(start=START, end=END)
-    for i in range(5):
-        v = services.vendor_create(actor=manager, code=f"v{i}", name=f"Vendor {i}")
-        q = services.queue_create(actor=manager, vendor_id=v.id, code="q", name="Q")
-        for h in range(1, 6):
-            snap(q, h, 90 + i, 10 * h)
-        IncidentImpact.objects.create(incident=declare(manager), vendor=v, queue=q)
+    for q in more_vendors(manager, 5, 5):
+        IncidentImpact.objects.create(incident=declare(manager), vendor=q.vendor, queue=q)
     with CaptureQueriesContext(connection) as many:
         rows = vendor_metrics(start=START, end=END)
     assert len(rows) == 7
@@ -253,11 +262,7 @@ def test_queries_stay_fixed_with_daily_sums(queue, queue2, other_queue, manager)
     vendor_metrics(start=start, end=end)  # sums the days
     with CaptureQueriesContext(connection) as few:
         vendor_metrics(start=start, end=end)
-    for i in range(3):
-        v = services.vendor_create(actor=manager, code=f"v{i}", name=f"Vendor {i}")
-        q = services.queue_create(actor=manager, vendor_id=v.id, code="q", name="Q")
-        for h in range(1, 30):
-            snap(q, h * 7, 90 + i, 10 * h, back=BACK)
+    more_vendors(manager, 3, 29, back=BACK, every=7)
     with CaptureQueriesContext(connection) as many:
         vendor_metrics(start=start, end=end)
     # Vendors, queues, the summed days' check, their sums, two ragged ends, links

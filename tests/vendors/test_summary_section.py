@@ -16,9 +16,8 @@ from django.utils import translation
 
 from incidents.sections import summary_sections
 from tests.vendors import test_metrics as vendor_figures
-from tests.vendors.test_metrics import END, START, snap
+from tests.vendors.test_metrics import END, START, more_vendors, snap
 from tscc.roles import Role
-from vendors import services
 from vendors.metrics import VENDOR_METRICS, VendorMetricKey
 from vendors.models import IncidentImpact
 from vendors.summary import vendor_section
@@ -92,11 +91,7 @@ def test_a_quiet_period_has_nothing_to_measure(figures):
 def test_queries_do_not_grow_with_the_vendors(figures, manager):
     with CaptureQueriesContext(connection) as few:
         vendor_section(start=START, end=END)
-    for i in range(6):
-        v = services.vendor_create(actor=manager, code=f"v{i}", name=f"Vendor {i}")
-        q = services.queue_create(actor=manager, vendor_id=v.id, code="q", name="Q")
-        for h in range(1, 4):
-            snap(q, h, 90 + i, 10 * h)
+    more_vendors(manager, 6, 3)
     with CaptureQueriesContext(connection) as many:
         rows = vendor_section(start=START, end=END).table.rows
     assert len(rows) == 8
